@@ -1,0 +1,52 @@
+# exohub: `make demo` runs the platform locally, `make test` runs every check. Both set themselves up.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint types pytest test-db browser-deps bench-api serve clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e . --group dev
+	touch $(STAMP)
+
+# Debian's Chromium for the browser tests (never a browser download by Playwright).
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+
+demo: $(STAMP)
+	$(BIN)/exohub demo
+
+serve: $(STAMP)
+	$(BIN)/exohub serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) browser-deps
+	EXOHUB_REQUIRE_BROWSER=1 $(BIN)/pytest
+
+test: lint types pytest
+
+# The database tests alone; .ci/run calls this with EXOHUB_TEST_DATABASE_URL pointing at PostgreSQL.
+test-db: $(STAMP)
+	$(BIN)/pytest -m db
+
+# Load benchmark on PostgreSQL: uvicorn in one process, wrk (Debian) generating load from another, on loopback.
+bench-api: $(STAMP)
+	@command -v wrk >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk)
+	$(BIN)/python benchmarks/bench_api.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The ``exohub`` command line: composes the service, the science and the tools."""

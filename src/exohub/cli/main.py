@@ -1,0 +1,83 @@
+"""The root ``exohub`` command: ``serve``, ``demo``, and one sub-command group per area."""
+
+import shutil
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from exohub import __version__
+from exohub.cli import db, users
+from exohub.cli._errors import user_errors
+from exohub.web.config import Settings, get_settings
+from exohub.web.database import make_engine, make_sessionmaker, unit_of_work
+from exohub.web.demo import seed_demo
+from exohub.web.main import create_app
+from exohub.web.migrate import upgrade
+
+app = typer.Typer(
+    help="exohub: exoskeleton sensors, clinics, shared gait models and the consortium.", no_args_is_help=True
+)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+
+Host = Annotated[str, typer.Option(help="Address to listen on.")]
+Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
+
+
+@app.command()
+def version() -> None:
+    """Print exohub's version."""
+    typer.echo(__version__)
+
+
+@app.command()
+@user_errors
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+) -> None:
+    """Apply pending migrations, then serve the API and pages (settings from EXOHUB_* variables)."""
+    settings = get_settings()
+    upgrade(settings.database_url)
+    typer.echo(f"exohub {__version__} serving on http://{host}:{port}")
+    uvicorn.run(
+        "exohub.web.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@app.command()
+@user_errors
+def demo(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after seeding.")] = True,
+) -> None:
+    """Create a fresh demo database with the Asia-Pacific alliance, print its logins, and serve it."""
+    base = get_settings()
+    demo_dir = base.DATA_DIR / "demo"
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    demo_dir.mkdir(parents=True)
+    settings = Settings(
+        ENVIRONMENT="development", DATA_DIR=demo_dir, DATABASE_URL=f"sqlite:///{(demo_dir / 'exohub.db').resolve()}"
+    )
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    for session in unit_of_work(make_sessionmaker(engine)):
+        logins = seed_demo(session)
+    typer.echo(f"Demo database: {settings.database_url.removeprefix('sqlite:///')}\n")
+    typer.echo(f"{'role':<18} {'email':<36} {'password':<12} organisation")
+    for login in logins:
+        typer.echo(f"{login.role:<18} {login.email:<36} {login.password:<12} {login.organisation}")
+    if not serve_after:
+        engine.dispose()
+        return
+    typer.echo(f"\nexohub demo at http://{host}:{port}/ (API docs at http://{host}:{port}/docs); Ctrl+C stops it.")
+    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")

@@ -1,0 +1,1 @@
+"""The exohub service: FastAPI, SQLAlchemy 2, Alembic and server-rendered pages, one folder per domain."""

@@ -1,0 +1,1 @@
+"""Accounts: organisations, users, their roles per organisation, and sign-in."""

@@ -1,0 +1,19 @@
+"""Import every domain's tables so ``Base.metadata`` is complete (for Alembic and the tests)."""
+
+from exohub.web.accounts.models import AuthSession, LoginAttempt, Membership, Organisation, User
+from exohub.web.audit.models import AuditEvent
+from exohub.web.consortium.models import Alliance, AllianceGoal, AllianceMember
+from exohub.web.database import Base
+
+__all__ = [
+    "Alliance",
+    "AllianceGoal",
+    "AllianceMember",
+    "AuditEvent",
+    "AuthSession",
+    "Base",
+    "LoginAttempt",
+    "Membership",
+    "Organisation",
+    "User",
+]

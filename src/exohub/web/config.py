@@ -1,0 +1,80 @@
+"""Settings: one class, read from ``EXOHUB_*`` environment variables (or a ``.env`` file)."""
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from exohub.exceptions import ConfigurationError
+
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "changeme", "secret", "dev", "development", "exohub"})
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment.
+
+    Outside ``development`` a real ``EXOHUB_SECRET_KEY`` (32+ characters, not a placeholder) is required;
+    in development a random key is kept in the data directory so sessions survive a restart.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="EXOHUB_", env_file=".env", extra="ignore")
+
+    ENVIRONMENT: Literal["development", "test", "staging", "production"] = "development"
+    DATA_DIR: Path = Path("exohub-data")
+    DATABASE_URL: str | None = None
+    SECRET_KEY: str | None = Field(default=None, repr=False)
+
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60, ge=1, le=24 * 60)
+    SESSION_EXPIRE_MINUTES: int = Field(default=8 * 60, ge=5, le=7 * 24 * 60)
+    LOGIN_WINDOW_MINUTES: int = Field(default=15, ge=1)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: int = Field(default=5, ge=1)
+    LOGIN_MAX_FAILURES_PER_ADDRESS: int = Field(default=20, ge=1)
+    MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
+    DATABASE_POOL_SIZE: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> "Settings":
+        if self.ENVIRONMENT == "development":
+            return self
+        key = self.SECRET_KEY or ""
+        if key.strip().lower() in PLACEHOLDER_SECRETS or len(key) < MIN_SECRET_LENGTH:
+            raise ConfigurationError(
+                f"EXOHUB_SECRET_KEY must be set to a random value of at least {MIN_SECRET_LENGTH} characters when "
+                f"EXOHUB_ENVIRONMENT={self.ENVIRONMENT!r}; generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+            )
+        return self
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL: ``EXOHUB_DATABASE_URL``, else a SQLite file in the data directory."""
+        if self.DATABASE_URL:
+            return self.DATABASE_URL
+        return f"sqlite:///{(self.DATA_DIR / 'exohub.db').resolve()}"
+
+    @property
+    def secret_key(self) -> str:
+        """The signing key; in development, one generated once and kept in the data directory."""
+        if self.SECRET_KEY:
+            return self.SECRET_KEY
+        key_file = self.DATA_DIR / ".secret_key"
+        if not key_file.exists():
+            self.DATA_DIR.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies are sent over HTTPS only (everywhere but development and tests)."""
+        return self.ENVIRONMENT in {"staging", "production"}
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""The consortium: alliances of organisations and the goals they set themselves."""

@@ -1,0 +1,102 @@
+"""Typed dependencies every route uses: the unit of work, the caller, their tenant scope, audit context."""
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from exohub.web.accounts import auth
+from exohub.web.audit.service import AuditContext
+from exohub.web.config import Settings
+from exohub.web.database import unit_of_work
+from exohub.web.errors import AuthenticationError, PageLoginRequired
+from exohub.web.tenancy import Permission, Principal, TenantScope
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed before the response is sent, rolled back on any error."""
+    yield from unit_of_work(request.app.state.sessionmaker)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (put a trusted proxy's header in uvicorn, not here)."""
+    return request.client.host if request.client else "unknown"
+
+
+_NOT_SIGNED_IN = "Not signed in, or the token expired or was revoked; request a new token at /api/v1/auth/token."
+
+
+def get_current_token(token: BearerToken) -> str:
+    """The bearer token of the request; refused if there is none."""
+    if not token:
+        raise AuthenticationError(_NOT_SIGNED_IN)
+    return token
+
+
+CurrentToken = Annotated[str, Depends(get_current_token)]
+
+
+def get_current_principal(session: SessionDep, token: CurrentToken) -> Principal:
+    """The API caller, from the bearer token."""
+    principal = auth.principal_for_token(session=session, token=token, kind="api")
+    if principal is None:
+        raise AuthenticationError(_NOT_SIGNED_IN)
+    return principal
+
+
+def get_page_principal(request: Request, session: SessionDep) -> Principal:
+    """The page visitor, from the signed session cookie; redirects to the login page if there is none."""
+    token = request.session.get("token")
+    principal = auth.principal_for_token(session=session, token=token, kind="page") if token else None
+    if principal is None:
+        request.session.clear()
+        raise PageLoginRequired
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
+PagePrincipal = Annotated[Principal, Depends(get_page_principal)]
+
+
+def _api_audit(principal: CurrentPrincipal, request: Request) -> AuditContext:
+    return AuditContext(actor_user_id=principal.user_id, address=client_address(request))
+
+
+def _page_audit(principal: PagePrincipal, request: Request) -> AuditContext:
+    return AuditContext(actor_user_id=principal.user_id, address=client_address(request))
+
+
+ApiAudit = Annotated[AuditContext, Depends(_api_audit)]
+PageAudit = Annotated[AuditContext, Depends(_page_audit)]
+
+
+def api_scope(permission: Permission) -> Any:
+    """Dependency: the API caller's :class:`TenantScope` for ``permission``."""
+
+    def dependency(principal: CurrentPrincipal) -> TenantScope:
+        return principal.scope(permission)
+
+    return Depends(dependency)
+
+
+def page_scope(permission: Permission) -> Any:
+    """Dependency: the page visitor's :class:`TenantScope` for ``permission``."""
+
+    def dependency(principal: PagePrincipal) -> TenantScope:
+        return principal.scope(permission)
+
+    return Depends(dependency)

@@ -1,0 +1,63 @@
+"""Constrained input types shared by every schema and route: bounded, printable, stored safely on both engines."""
+
+import re
+from datetime import date
+from typing import Annotated
+
+import pycountry
+from fastapi import Path, Query
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+MAX_ID = 2_147_483_647  # the largest INTEGER on PostgreSQL
+
+
+def _printable(value: str) -> str:
+    if _CONTROL_CHARACTERS.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _single_line(value: str) -> str:
+    if "\n" in value or "\r" in value or "\t" in value:
+        raise ValueError("must be a single line")
+    return value
+
+
+def _country(value: str) -> str:
+    code = value.upper()
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. JP, KR, AU, ID, PH)")
+    return code
+
+
+def country_name(code: str) -> str:
+    """The English short name of an ISO 3166-1 alpha-2 country code."""
+    country = pycountry.countries.get(alpha_2=code)
+    return str(getattr(country, "common_name", None) or getattr(country, "name", code))
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_printable),
+    AfterValidator(_single_line),
+]
+ShortName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    AfterValidator(_printable),
+    AfterValidator(_single_line),
+]
+LongText = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_printable)]
+CountryCode = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country)]
+Email = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(lambda v: v.lower())]
+Password = Annotated[str, StringConstraints(min_length=10, max_length=256), AfterValidator(_printable)]
+PlannedDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
+
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+SearchQuery = Annotated[
+    str | None,
+    Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$", description="Case-insensitive text search."),
+]

@@ -1,0 +1,71 @@
+"""The application factory: every domain's API under ``/api/v1`` and its pages, one error format."""
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.middleware.sessions import SessionMiddleware
+
+from exohub import __version__
+from exohub.web import health
+from exohub.web.accounts import pages as accounts_pages
+from exohub.web.accounts import router as accounts_router
+from exohub.web.audit import pages as audit_pages
+from exohub.web.audit import router as audit_router
+from exohub.web.config import Settings, get_settings
+from exohub.web.consortium import pages as consortium_pages
+from exohub.web.consortium import router as consortium_router
+from exohub.web.dashboard import pages as dashboard_pages
+from exohub.web.database import make_engine, make_sessionmaker
+from exohub.web.errors import install_error_handlers
+from exohub.web.middleware import BodySizeLimit, SecurityHeaders
+from exohub.web.templating import verify_csrf
+
+API_PREFIX = "/api/v1"
+
+API_ROUTERS: tuple[APIRouter, ...] = (
+    accounts_router.auth_router,
+    accounts_router.router,
+    consortium_router.router,
+    audit_router.router,
+)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (
+    accounts_pages.router,
+    dashboard_pages.router,
+    consortium_pages.router,
+    audit_pages.router,
+)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the service for ``settings`` (read from the environment by default)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="exohub",
+        version=__version__,
+        summary="Exoskeleton sensors, clinics, shared gait models and the consortium that runs them.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url, pool_size=settings.DATABASE_POOL_SIZE)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+
+    app.include_router(health.router)
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    for router in PAGE_ROUTERS:
+        app.include_router(router, include_in_schema=False, dependencies=[Depends(verify_csrf)])
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+    install_error_handlers(app)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="exohub_session",
+        max_age=settings.SESSION_EXPIRE_MINUTES * 60,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.MAX_BODY_BYTES)
+    app.add_middleware(SecurityHeaders)
+    return app

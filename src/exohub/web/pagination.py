@@ -1,0 +1,85 @@
+"""Pagination, sorting and filtering conventions, written once for every list endpoint.
+
+Every list takes ``limit`` (1-200, default 50) and ``offset`` (>= 0), may take ``sort`` (a field name,
+``-`` in front for descending, from the fields the endpoint allows) and answers with a :class:`Page`:
+``items``, ``total``, ``limit``, ``offset``. Filters are plain query parameters named after the field
+(``country=JP``), and ``q`` is a case-insensitive text search where an endpoint offers one.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from exohub.web.errors import InvalidInputError
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """One page of a list."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    items: list[ItemT]
+    total: int
+    limit: int
+    offset: int
+
+
+class PageParams(BaseModel):
+    limit: int = 50
+    offset: int = 0
+    sort: str | None = None
+
+
+def _page_params(
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page (1-200).")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")] = 0,
+    sort: Annotated[
+        str | None,
+        Query(max_length=64, description="Field to sort by; prefix with '-' for descending order."),
+    ] = None,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset, sort=sort)
+
+
+PageParamsDep = Annotated[PageParams, Depends(_page_params)]
+
+
+def search_term(value: str | None) -> str | None:
+    """Turn a user's ``q`` into a LIKE pattern that matches it literally, anywhere."""
+    if not value:
+        return None
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def paginate(
+    session: Session,
+    statement: Select[Any],
+    params: PageParams,
+    *,
+    sortable: Mapping[str, InstrumentedAttribute[Any]],
+    default_sort: InstrumentedAttribute[Any],
+    to_item: Callable[[Any], ItemT],
+) -> Page[ItemT]:
+    """Run ``statement`` for one page: count, sort by an allowed field (then by ``default_sort``), slice."""
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    ordered = statement.order_by(*_order_by(params.sort, sortable), default_sort)
+    rows = session.scalars(ordered.limit(params.limit).offset(params.offset)).all()
+    return Page[ItemT](items=[to_item(row) for row in rows], total=total, limit=params.limit, offset=params.offset)
+
+
+def _order_by(sort: str | None, sortable: Mapping[str, InstrumentedAttribute[Any]]) -> list[Any]:
+    if not sort:
+        return []
+    name = sort.removeprefix("-")
+    if name not in sortable:
+        allowed = ", ".join(sorted(sortable))
+        raise InvalidInputError(f"Cannot sort by {name!r}; sort by one of: {allowed}.", field="query.sort")
+    column = sortable[name]
+    return [column.desc() if sort.startswith("-") else column.asc()]

@@ -1,0 +1,53 @@
+"""Jinja2 templates, and the CSRF token every page form carries (synchronizer token in the signed session)."""
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from exohub import __version__
+from exohub.web.errors import PermissionDeniedError, Problem
+from exohub.web.fields import country_name
+from exohub.web.security import new_token, tokens_equal
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals.update(version=__version__, country_name=country_name)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_FIELD = "csrf_token"
+
+
+def csrf_token(request: Request) -> str:
+    """The visitor's CSRF token, created with their session."""
+    token: str | None = request.session.get("csrf")
+    if token is None:
+        token = new_token()
+        request.session["csrf"] = token
+    return token
+
+
+async def verify_csrf(request: Request) -> None:
+    """Refuse a state-changing page request whose form does not carry the session's CSRF token."""
+    if request.method in SAFE_METHODS:
+        return
+    expected = request.session.get("csrf")
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    if not expected or not isinstance(sent, str) or not tokens_equal(sent, expected):
+        raise PermissionDeniedError("This form expired or did not come from exohub; reload the page and try again.")
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
+    """Render a page template with the CSRF token and the signed-in user available."""
+    context = {"csrf_token": csrf_token(request), **(context or {})}
+    return templates.TemplateResponse(request=request, name=name, context=context, status_code=status_code)
+
+
+def render_error_page(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """The HTML twin of a problem response."""
+    response = render(request, "error.html", {"problem": problem}, status_code=problem.status)
+    if headers:
+        response.headers.update(headers)
+    return response
