@@ -1,0 +1,530 @@
+"""Load benchmark of exohub's authenticated list endpoints on PostgreSQL.
+
+What it measures
+    Throughput (requests/s) and latency (p50, p99) of two authenticated, paginated list endpoints
+    under 50 concurrent keep-alive clients:
+
+    * ``GET /api/v1/organisations?limit=50``: the consortium directory (bearer-token lookup, count, page);
+    * ``GET /api/v1/organisations/{id}/members?limit=50``: a tenant-scoped list (admin.jp's clinic).
+
+    The goal (from the issue) is at least 300 req/s with p99 at most 100 ms on a 2-core machine.
+
+How
+    1. A fresh database (``exohub_bench`` by default, dropped first if it exists) is created on the
+       PostgreSQL server of ``EXOHUB_BENCH_DATABASE_URL``, migrated, and seeded with the demo
+       consortium plus extra organisations and members, so that each list fills a 50-item page.
+    2. ``exohub serve`` runs in its own process (production settings, N uvicorn workers) on a free
+       loopback port; the script waits for ``/health``.
+    3. A bearer token is requested from ``POST /api/v1/auth/token`` for admin.jp.
+    4. ``wrk`` (a second process, on loopback) warms each endpoint up briefly, then loads it for
+       ``--duration`` seconds with ``--connections`` connections; its report is parsed.
+    5. A table and ``benchmarks/results/bench_api.json`` give the figures; each row says PASS or MISS
+       against the goal. Non-2xx responses or socket errors fail the run (exit status 1).
+
+    The server is stopped and the database dropped at the end, also after an error or Ctrl+C.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_api.py                     # the default worker count
+    .venv/bin/python benchmarks/bench_api.py --workers 1 2 3     # compare worker counts
+    .venv/bin/python benchmarks/bench_api.py --duration 60 --connections 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from exohub.web.accounts import service as accounts
+from exohub.web.accounts.models import Organisation, User
+from exohub.web.accounts.schemas import MemberCreate, OrganisationCreate
+from exohub.web.audit.service import AuditContext
+from exohub.web.database import make_engine, make_sessionmaker, unit_of_work
+from exohub.web.demo import DEMO_DOMAIN, DEMO_PASSWORD, seed_demo
+from exohub.web.migrate import upgrade
+from exohub.web.security import hash_password
+from exohub.web.tenancy import SYSTEM, OrganisationKind, Role
+
+ROOT = Path(__file__).resolve().parent.parent
+EXOHUB = ROOT / ".venv" / "bin" / "exohub"
+RESULTS = ROOT / "benchmarks" / "results" / "bench_api.json"
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/exohub_bench"
+BENCH_USER = f"admin.jp@{DEMO_DOMAIN}"
+
+GOAL_REQUESTS_PER_S = 300.0
+GOAL_P99_MS = 100.0
+
+COUNTRIES = ("JP", "KR", "AU", "ID", "PH", "SG", "TH", "MY", "VN", "NZ", "IN", "TW")
+ROLES = (Role.THERAPIST, Role.CLINICIAN, Role.RESEARCHER, Role.AUDITOR)
+
+
+class BenchError(RuntimeError):
+    """The benchmark itself failed (not a missed goal)."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    endpoint: str
+    path: str
+    workers: int
+    connections: int
+    threads: int
+    duration_s: float
+    requests: int
+    requests_per_s: float
+    p50_ms: float
+    p75_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    non_2xx: int
+    socket_errors: int
+
+    @property
+    def goal_met(self) -> bool:
+        return self.requests_per_s >= GOAL_REQUESTS_PER_S and self.p99_ms <= GOAL_P99_MS
+
+    @property
+    def clean(self) -> bool:
+        return self.non_2xx == 0 and self.socket_errors == 0 and self.requests > 0
+
+
+# Database ----------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def bench_database(url: str, admin_database: str) -> Iterator[str]:
+    """Create an empty database for ``url`` (dropping any old one) and drop it again afterwards."""
+    target = make_url(url)
+    name = target.database or ""
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name) or "bench" not in name:
+        raise BenchError(f"refusing to create and drop database {name!r}: its name must contain 'bench'")
+    admin = create_engine(target.set(database=admin_database), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        print(f"created database {name} on {target.host}:{target.port}")
+        yield target.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        print(f"dropped database {name}")
+
+
+def seed(url: str, *, organisations: int, members: int) -> int:
+    """Migrate and seed; return the id of the organisation whose members are listed."""
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        for session in unit_of_work(make_sessionmaker(engine)):
+            seed_demo(session)
+            home_id = _add_organisations(session, organisations)
+            _add_members(session, home_id, members)
+    finally:
+        engine.dispose()
+    print(f"seeded the demo consortium + {organisations} organisations + {members} members of organisation {home_id}")
+    return home_id
+
+
+def _add_organisations(session: Session, count: int) -> int:
+    context = AuditContext(actor_user_id=None, address="bench_api")
+    kinds = list(OrganisationKind)
+    for i in range(count):
+        accounts.create_organisation(
+            session=session,
+            principal=SYSTEM,
+            context=context,
+            data=OrganisationCreate(
+                name=f"Bench Organisation {i:04d}",
+                kind=kinds[i % len(kinds)],
+                country_code=COUNTRIES[i % len(COUNTRIES)],
+                city=f"City {i % 37}",
+            ),
+        )
+    admin = accounts.get_by_email(session=session, email=BENCH_USER)
+    home = session.scalar(select(Organisation).where(Organisation.name == "Sakura Rehabilitation Clinic"))
+    if admin is None or home is None:
+        raise BenchError("the demo seed has no admin.jp or no Sakura Rehabilitation Clinic")
+    return home.id
+
+
+def _add_members(session: Session, organisation_id: int, count: int) -> None:
+    # Accounts are inserted with one shared hash (argon2 takes ~0.3 s per password); the memberships go
+    # through the service, as an admin adding an existing account would.
+    context = AuditContext(actor_user_id=None, address="bench_api")
+    password_hash = hash_password(secrets.token_urlsafe(16))
+    users = [
+        User(email=f"member{i:04d}@bench.exohub.org", full_name=f"Bench Member {i:04d}", password_hash=password_hash)
+        for i in range(count)
+    ]
+    session.add_all(users)
+    session.flush()
+    for i, user in enumerate(users):
+        accounts.add_member(
+            session=session,
+            scope=SYSTEM.scope_everywhere(),
+            context=context,
+            organisation_id=organisation_id,
+            data=MemberCreate(email=user.email, role=ROLES[i % len(ROLES)]),
+        )
+
+
+# Server ------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        text_lines = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text_lines[-lines:])
+
+
+@contextmanager
+def running_server(database_url: str, *, workers: int, pool_size: int | None, data_dir: Path) -> Iterator[Server]:
+    """Run ``exohub serve`` in its own process group on a free loopback port; stop it afterwards."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "EXOHUB_DATABASE_URL": database_url,
+        "EXOHUB_ENVIRONMENT": "production",
+        "EXOHUB_SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
+        "EXOHUB_DATA_DIR": str(data_dir),
+    }
+    if pool_size is not None:
+        env["EXOHUB_DATABASE_POOL_SIZE"] = str(pool_size)
+    log_path = data_dir / f"server-{workers}w.log"
+    command = [str(EXOHUB), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(process=process, base_url=f"http://127.0.0.1:{port}", log_path=log_path)
+    try:
+        wait_healthy(server)
+        print(f"server up: {workers} worker(s) on {server.base_url} (pid {process.pid})")
+        yield server
+    finally:
+        stop(process)
+
+
+def wait_healthy(server: Server, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise BenchError(f"the server exited with status {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"{server.base_url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise BenchError(f"the server did not answer /health within {timeout_s:.0f} s:\n{server.log_tail()}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server's process group (the uvicorn supervisor and its workers): TERM, then KILL."""
+    if process.poll() is not None:
+        return
+    for sig, grace_s in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def get_token(base_url: str) -> str:
+    body = urllib.parse.urlencode({"username": BENCH_USER, "password": DEMO_PASSWORD}).encode()
+    request = urllib.request.Request(f"{base_url}/api/v1/auth/token", data=body, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(json.load(response)["access_token"])
+
+
+def check_endpoint(base_url: str, endpoint: Endpoint, token: str) -> int:
+    """Fetch the endpoint once; fail unless it answers 200 with items. Return the number of items."""
+    request = urllib.request.Request(f"{base_url}{endpoint.path}", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            page = json.load(response)
+    except urllib.error.HTTPError as err:
+        raise BenchError(f"{endpoint.path} answered {err.code}: {err.read()[:500]!r}") from err
+    if not page.get("items"):
+        raise BenchError(f"{endpoint.path} returned no items: {page!r}")
+    return len(page["items"])
+
+
+# wrk ---------------------------------------------------------------------------------------------------
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+_DURATION = r"([\d.]+)(us|ms|s|m|h)"
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * _UNITS_MS[unit]
+
+
+def run_wrk(url: str, token: str, *, threads: int, connections: int, duration_s: float, timeout_s: float = 10.0) -> str:
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration_s:g}s",
+        f"--timeout={timeout_s:g}s",
+        "--latency",
+        "-H",
+        f"Authorization: Bearer {token}",
+        url,
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=duration_s + 60, check=False)
+    if completed.returncode != 0:
+        raise BenchError(f"wrk failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
+    return completed.stdout
+
+
+def parse_wrk(output: str, *, endpoint: Endpoint, workers: int, threads: int, connections: int) -> WrkResult:
+    """Read requests/s, the latency distribution and the error counts from wrk's ``--latency`` report."""
+
+    def need(pattern: str) -> re.Match[str]:
+        match = re.search(pattern, output, re.MULTILINE)
+        if match is None:
+            raise BenchError(f"cannot find {pattern!r} in wrk's output:\n{output}")
+        return match
+
+    percentiles = {p: _ms(*need(rf"^\s+{p}%\s+{_DURATION}\s*$").groups()) for p in ("50", "75", "90", "99")}
+    latency_max = need(rf"^\s+Latency\s+{_DURATION}\s+{_DURATION}\s+{_DURATION}").groups()[4:6]
+    totals = need(r"^\s+(\d+) requests in ([\d.]+)(us|ms|s|m|h)")
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return WrkResult(
+        endpoint=endpoint.name,
+        path=endpoint.path,
+        workers=workers,
+        connections=connections,
+        threads=threads,
+        duration_s=round(_ms(totals.group(2), totals.group(3)) / 1000, 2),
+        requests=int(totals.group(1)),
+        requests_per_s=float(need(r"^Requests/sec:\s+([\d.]+)").group(1)),
+        p50_ms=round(percentiles["50"], 2),
+        p75_ms=round(percentiles["75"], 2),
+        p90_ms=round(percentiles["90"], 2),
+        p99_ms=round(percentiles["99"], 2),
+        max_ms=round(_ms(*latency_max), 2),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(n) for n in socket_errors.groups()) if socket_errors else 0,
+    )
+
+
+# Reporting ---------------------------------------------------------------------------------------------
+
+
+def git_revision() -> dict[str, str | bool]:
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return result.stdout.strip()
+
+    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+
+
+def print_table(results: list[WrkResult]) -> None:
+    header = (
+        f"{'endpoint':<14} {'workers':>7} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
+        f"{'max ms':>8} {'non-2xx':>7} {'errors':>6}  goal"
+    )
+    print(f"\n{header}\n{'-' * len(header)}")
+    for r in results:
+        verdict = "PASS" if r.goal_met else "MISS"
+        if not r.clean:
+            verdict = "FAILED (errors)"
+        print(
+            f"{r.endpoint:<14} {r.workers:>7} {r.connections:>5} {r.requests_per_s:>9.1f} {r.p50_ms:>8.2f} "
+            f"{r.p90_ms:>8.2f} {r.p99_ms:>8.2f} {r.max_ms:>8.2f} {r.non_2xx:>7} {r.socket_errors:>6}  {verdict}"
+        )
+    print(f"\ngoal: >= {GOAL_REQUESTS_PER_S:.0f} req/s and p99 <= {GOAL_P99_MS:.0f} ms per endpoint")
+
+
+def best_workers(results: list[WrkResult]) -> int | None:
+    """The worker count with the highest worst-endpoint throughput among clean runs."""
+    by_workers: dict[int, list[WrkResult]] = {}
+    for r in results:
+        by_workers.setdefault(r.workers, []).append(r)
+    scored = {w: min(r.requests_per_s for r in rs) for w, rs in by_workers.items() if all(r.clean for r in rs)}
+    return max(scored, key=lambda w: scored[w]) if scored else None
+
+
+def write_json(path: Path, args: argparse.Namespace, results: list[WrkResult], database_url: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    document = {
+        "benchmark": "bench_api",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git": git_revision(),
+        "goal": {"requests_per_s_min": GOAL_REQUESTS_PER_S, "p99_ms_max": GOAL_P99_MS},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "wrk": (wrk_version.stdout or wrk_version.stderr).splitlines()[0] if wrk_version else "",
+        },
+        "database": make_url(database_url).render_as_string(hide_password=True),
+        "seed": {"extra_organisations": args.organisations, "extra_members": args.members},
+        "settings": {
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "connections": args.connections,
+            "threads": args.threads,
+            "pool_size": args.pool_size,
+        },
+        "best_workers": best_workers(results),
+        "results": [
+            {
+                **asdict(r),
+                "goal_met": r.goal_met,
+                "clean": r.clean,
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            for r in results
+        ],
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+# Main --------------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="See the module docstring.")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("EXOHUB_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="PostgreSQL URL of the bench database, created and dropped by the run "
+        "(default: $EXOHUB_BENCH_DATABASE_URL or %(default)s); its name must contain 'bench'.",
+    )
+    parser.add_argument("--admin-database", default="test", help="existing database used to CREATE/DROP the bench one")
+    parser.add_argument("--workers", type=int, nargs="+", default=[2], help="uvicorn worker counts to run (default 2)")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of load per endpoint (default 20)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured load first (default 3)")
+    parser.add_argument("--connections", type=int, default=50, help="concurrent connections (default 50)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--organisations", type=int, default=200, help="extra organisations to seed (default 200)")
+    parser.add_argument("--members", type=int, default=60, help="extra members of admin.jp's clinic (default 60)")
+    parser.add_argument("--pool-size", type=int, default=None, help="EXOHUB_DATABASE_POOL_SIZE for the server")
+    parser.add_argument("--json", type=Path, default=RESULTS, help="where to write the results (default %(default)s)")
+    args = parser.parse_args(argv)
+    if args.connections < args.threads:
+        parser.error("--connections must be at least --threads")
+    return args
+
+
+def _raise_keyboard_interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def benchmark(args: argparse.Namespace, database_url: str, data_dir: Path) -> list[WrkResult]:
+    home_id = seed(database_url, organisations=args.organisations, members=args.members)
+    endpoints = (
+        Endpoint("organisations", "/api/v1/organisations?limit=50"),
+        Endpoint("members", f"/api/v1/organisations/{home_id}/members?limit=50"),
+    )
+    results: list[WrkResult] = []
+    for workers in args.workers:
+        with running_server(database_url, workers=workers, pool_size=args.pool_size, data_dir=data_dir) as server:
+            token = get_token(server.base_url)
+            for endpoint in endpoints:
+                items = check_endpoint(server.base_url, endpoint, token)
+                url = f"{server.base_url}{endpoint.path}"
+                if args.warmup > 0:
+                    run_wrk(url, token, threads=args.threads, connections=args.connections, duration_s=args.warmup)
+                print(f"wrk: {endpoint.name} ({items} items/page), {workers} worker(s), {args.duration:g} s ...")
+                output = run_wrk(
+                    url, token, threads=args.threads, connections=args.connections, duration_s=args.duration
+                )
+                result = parse_wrk(
+                    output, endpoint=endpoint, workers=workers, threads=args.threads, connections=args.connections
+                )
+                results.append(result)
+                print(f"  {result.requests_per_s:.1f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms")
+                if not result.clean:
+                    print(f"  ERRORS: {result.non_2xx} non-2xx, {result.socket_errors} socket errors\n{output}")
+                    print(f"server log (tail):\n{server.log_tail()}")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    results: list[WrkResult] = []
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="exohub-bench-") as tmp,
+            bench_database(args.database_url, args.admin_database) as database_url,
+        ):
+            results = benchmark(args, database_url, Path(tmp))
+    except KeyboardInterrupt:
+        print("\ninterrupted; server stopped and database dropped", file=sys.stderr)
+        return 130
+    except BenchError as err:
+        print(f"\nbenchmark failed: {err}", file=sys.stderr)
+        return 1
+    print_table(results)
+    write_json(args.json, args, results, args.database_url)
+    if len(args.workers) > 1:
+        print(f"best worker count: {best_workers(results)}")
+    failed = [r for r in results if not r.clean]
+    if failed:
+        print(f"\nFAILED: {len(failed)} run(s) had non-2xx responses or socket errors", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""One factory per model: small functions that create valid rows with sensible defaults."""
+
+import itertools
+from datetime import date
+from functools import cache
+
+from sqlalchemy.orm import Session
+
+from exohub.web.accounts import auth
+from exohub.web.accounts.models import Membership, Organisation, User
+from exohub.web.config import Settings
+from exohub.web.consortium.models import Alliance, AllianceGoal, AllianceMember
+from exohub.web.security import hash_password
+from exohub.web.tenancy import OrganisationKind, Role
+
+PASSWORD = "correct horse battery"  # noqa: S105 - the test accounts' password
+_counter = itertools.count(1)
+
+
+@cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)  # hashed once: argon2id is slow on purpose
+
+
+def make_organisation(
+    session: Session, *, name: str | None = None, kind: OrganisationKind = OrganisationKind.CLINIC,
+    country_code: str = "JP",
+) -> Organisation:
+    organisation = Organisation(name=name or f"Clinic {next(_counter)}", kind=kind, country_code=country_code)
+    session.add(organisation)
+    session.flush()
+    return organisation
+
+
+def make_user(
+    session: Session, *, email: str | None = None, roles: list[tuple[Organisation, Role]] | None = None,
+    is_superuser: bool = False, is_active: bool = True,
+) -> User:
+    number = next(_counter)
+    user = User(
+        email=email or f"person{number}@example.org", full_name=f"Person {number}",
+        password_hash=_password_hash(), is_superuser=is_superuser, is_active=is_active,
+    )
+    session.add(user)
+    session.flush()
+    for organisation, role in roles or []:
+        session.add(Membership(user_id=user.id, organisation_id=organisation.id, role=role))
+    session.flush()
+    session.refresh(user)
+    return user
+
+
+def make_alliance(session: Session, *, members: list[Organisation] = (), name: str | None = None) -> Alliance:  # type: ignore[assignment]
+    alliance = Alliance(name=name or f"Alliance {next(_counter)}", region="Asia-Pacific")
+    session.add(alliance)
+    session.flush()
+    for organisation in members:
+        session.add(AllianceMember(alliance_id=alliance.id, organisation_id=organisation.id, joined_date=date(2026, 1, 1)))
+    session.flush()
+    session.refresh(alliance)
+    return alliance
+
+
+def make_goal(session: Session, alliance: Alliance, *, metric: str = "member_organisations", target: float = 10) -> AllianceGoal:
+    goal = AllianceGoal(alliance_id=alliance.id, title=f"Goal {next(_counter)}", metric=metric, target_value=target,
+                        deadline_date=date(2027, 12, 31))
+    session.add(goal)
+    session.flush()
+    return goal
+
+
+def bearer(session: Session, settings: Settings, user: User) -> dict[str, str]:
+    """An Authorization header with a fresh API token for ``user``."""
+    token = auth.start_session(session=session, settings=settings, user=user, kind="api", address="test")
+    return {"Authorization": f"Bearer {token}"}

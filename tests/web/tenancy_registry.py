@@ -1,0 +1,125 @@
+"""The cross-tenant registry: every endpoint that touches one organisation's objects is listed here.
+
+Each later domain adds to it, in its own section:
+
+- ``TENANT_ENDPOINTS``: endpoints whose path names an organisation-owned object. The cross-tenant
+  test calls each one as every role of clinic A on clinic B's object and requires 404.
+- ``TENANT_LISTS``: list endpoints; the test requires that none of clinic B's private markers
+  (member emails, audit details...) appear in what clinic A's roles receive.
+- ``CONSORTIUM_WIDE``: endpoints with a path parameter that are shared by the whole consortium on
+  purpose, each with the reason. A route in neither place fails ``test_every_route_is_registered``.
+- ``WORLD_BUILDERS``: functions that create a domain's objects in a clinic and return the path
+  parameters naming them (``{"patient_id": 7}``) and markers only that clinic may see.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy.orm import Session
+
+from exohub.web.accounts.models import Organisation, User
+from exohub.web.audit import service as audit
+from exohub.web.audit.service import AuditContext
+from exohub.web.tenancy import Role
+
+
+@dataclass
+class Clinic:
+    """One clinic of the test world: its organisation, one user per role, its objects' ids and markers."""
+
+    organisation: Organisation
+    users: dict[Role, User]
+    ids: dict[str, int] = field(default_factory=dict)
+    markers: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TenantEndpoint:
+    method: str
+    path: str
+    body: Mapping[str, Any] | None = None
+    kind: Literal["api", "page"] = "api"
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+WorldBuilder = Callable[[Session, Clinic], None]
+
+TENANT_ENDPOINTS: list[TenantEndpoint] = []
+TENANT_LISTS: list[TenantEndpoint] = []
+CONSORTIUM_WIDE: dict[str, str] = {}
+WORLD_BUILDERS: list[WorldBuilder] = []
+
+
+# accounts ----------------------------------------------------------------------------------------------
+
+_NEW_MEMBER = {"email": "new.person@example.org", "role": "therapist", "full_name": "New Person",
+               "password": "a long initial password"}
+
+
+def _accounts_world(session: Session, clinic: Clinic) -> None:
+    therapist = clinic.users[Role.THERAPIST]
+    clinic.ids["organisation_id"] = clinic.organisation.id
+    clinic.ids["user_id"] = therapist.id
+    clinic.ids["membership_id"] = therapist.memberships[0].id
+    clinic.markers.extend(user.email for user in clinic.users.values())
+
+
+TENANT_ENDPOINTS += [
+    TenantEndpoint("GET", "/api/v1/organisations/{organisation_id}/members"),
+    TenantEndpoint("POST", "/api/v1/organisations/{organisation_id}/members", _NEW_MEMBER),
+    TenantEndpoint("DELETE", "/api/v1/organisations/{organisation_id}/members/{membership_id}"),
+    TenantEndpoint("PATCH", "/api/v1/organisations/{organisation_id}", {"city": "Elsewhere"}),
+    TenantEndpoint("GET", "/api/v1/users/{user_id}"),
+    TenantEndpoint("PATCH", "/api/v1/users/{user_id}", {"full_name": "Renamed"}),
+    TenantEndpoint("GET", "/organisations/{organisation_id}/members", kind="page"),
+    TenantEndpoint("POST", "/organisations/{organisation_id}/members", _NEW_MEMBER, kind="page"),
+    TenantEndpoint("POST", "/organisations/{organisation_id}/members/{membership_id}/delete", {}, kind="page"),
+]
+TENANT_LISTS += [
+    TenantEndpoint("GET", "/api/v1/users"),
+    TenantEndpoint("GET", "/users", kind="page"),
+    TenantEndpoint("GET", "/dashboard", kind="page"),
+]
+CONSORTIUM_WIDE.update({
+    "GET /api/v1/organisations/{organisation_id}": "the directory profile (name, kind, country) is public to members",
+})
+WORLD_BUILDERS.append(_accounts_world)
+
+
+# audit -------------------------------------------------------------------------------------------------
+
+
+def _audit_world(session: Session, clinic: Clinic) -> None:
+    marker = f"audit-marker-{clinic.organisation.id}"
+    audit.record(session=session, context=AuditContext(actor_user_id=clinic.users[Role.ADMIN].id, address="test"),
+                 action="test.private", object_type="organisation", object_id=clinic.organisation.id,
+                 organisation_id=clinic.organisation.id, detail={"marker": marker})
+    clinic.markers.append(marker)
+
+
+TENANT_LISTS += [
+    TenantEndpoint("GET", "/api/v1/audit-events"),
+    TenantEndpoint("GET", "/audit", kind="page"),
+]
+WORLD_BUILDERS.append(_audit_world)
+
+
+# consortium --------------------------------------------------------------------------------------------
+
+CONSORTIUM_WIDE.update({
+    key: "alliances and their goals are shared by the whole consortium; writes are checked by role"
+    for key in (
+        "GET /api/v1/alliances/{alliance_id}",
+        "POST /api/v1/alliances/{alliance_id}/members",
+        "POST /api/v1/alliances/{alliance_id}/goals",
+        "PATCH /api/v1/alliances/{alliance_id}/goals/{goal_id}",
+        "DELETE /api/v1/alliances/{alliance_id}/goals/{goal_id}",
+        "GET /alliances/{alliance_id}",
+        "POST /alliances/{alliance_id}/goals",
+        "POST /alliances/{alliance_id}/goals/{goal_id}/delete",
+    )
+})

@@ -1,0 +1,140 @@
+"""Two clinics, every registered endpoint, every role: clinic A never reads or writes clinic B's objects.
+
+Another clinic's object must answer 404 (not 403, not data). Later domains register their endpoints
+in ``tenancy_registry.py``; this file does not change.
+"""
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from exohub.web.config import Settings
+from exohub.web.tenancy import Role
+from tests.web import factories
+from tests.web.tenancy_registry import (
+    CONSORTIUM_WIDE,
+    TENANT_ENDPOINTS,
+    TENANT_LISTS,
+    WORLD_BUILDERS,
+    Clinic,
+    TenantEndpoint,
+)
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _make_clinic(session: Session, name: str) -> Clinic:
+    organisation = factories.make_organisation(session, name=name)
+    users = {
+        role: factories.make_user(session, email=f"{role.value}@{name.lower().replace(' ', '-')}.example.org",
+                                  roles=[(organisation, role)])
+        for role in Role
+    }
+    clinic = Clinic(organisation=organisation, users=users)
+    for build in WORLD_BUILDERS:
+        build(session, clinic)
+    session.flush()
+    return clinic
+
+
+@pytest.fixture
+def world(session: Session) -> tuple[Clinic, Clinic]:
+    return _make_clinic(session, "Clinic A"), _make_clinic(session, "Clinic B")
+
+
+class Caller:
+    """One user of clinic A, signed in both ways: a bearer token for the API, a page session for pages."""
+
+    def __init__(self, client: TestClient, session: Session, settings: Settings, clinic: Clinic, role: Role) -> None:
+        self.client = client
+        user = clinic.users[role]
+        self.headers = factories.bearer(session, settings, user)
+        session.commit()
+        login_page = client.get("/login")
+        response = client.post("/login", data={"email": user.email, "password": factories.PASSWORD,
+                                               "csrf_token": _csrf(login_page.text)}, follow_redirects=False)
+        assert response.status_code == 303, response.text
+        self.csrf = _csrf(client.get("/dashboard").text)
+
+    def call(self, endpoint: TenantEndpoint, ids: dict[str, int]) -> tuple[int, str]:
+        path = endpoint.path.format(**ids)
+        if endpoint.kind == "api":
+            response = self.client.request(endpoint.method, path, headers=self.headers, json=endpoint.body)
+        elif endpoint.method == "GET":
+            response = self.client.get(path, headers={"accept": "text/html"})
+        else:
+            form = {**(endpoint.body or {}), "csrf_token": self.csrf}
+            response = self.client.post(path, data=form, headers={"accept": "text/html"}, follow_redirects=False)
+        return response.status_code, response.text
+
+
+def _csrf(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def caller_for(client: TestClient, session: Session, settings: Settings) -> Iterator[object]:
+    def make(clinic: Clinic, role: Role) -> Caller:
+        return Caller(client, session, settings, clinic, role)
+
+    yield make
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_other_clinic_objects_answer_404(world: tuple[Clinic, Clinic], caller_for, role: Role) -> None:  # type: ignore[no-untyped-def]
+    clinic_a, clinic_b = world
+    caller = caller_for(clinic_a, role)
+    wrong = []
+    for endpoint in TENANT_ENDPOINTS:
+        status, body = caller.call(endpoint, clinic_b.ids)
+        leaked = [marker for marker in clinic_b.markers if marker in body]
+        if status != 404 or leaked:
+            wrong.append(f"{endpoint.key} as {role.value} of clinic A on clinic B: {status}, leaked {leaked}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_lists_never_show_other_clinic(world: tuple[Clinic, Clinic], caller_for, role: Role) -> None:  # type: ignore[no-untyped-def]
+    clinic_a, clinic_b = world
+    caller = caller_for(clinic_a, role)
+    wrong = []
+    for endpoint in TENANT_LISTS:
+        status, body = caller.call(endpoint, clinic_a.ids)
+        leaked = [marker for marker in clinic_b.markers if marker in body]
+        if leaked or status >= 500:
+            wrong.append(f"{endpoint.key} as {role.value} of clinic A: {status}, shows clinic B's {leaked}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_probes_reach_own_clinic_objects(world: tuple[Clinic, Clinic], caller_for, connection: Connection) -> None:  # type: ignore[no-untyped-def]
+    """The same calls on clinic A's own objects are not 404 for its admin: the probes name real objects."""
+    clinic_a, _ = world
+    caller = caller_for(clinic_a, Role.ADMIN)
+    wrong = []
+    for endpoint in TENANT_ENDPOINTS:
+        probe = connection.begin_nested()  # each probe sees the world as built, not as the last probe left it
+        status, body = caller.call(endpoint, clinic_a.ids)
+        probe.rollback()
+        if status not in (200, 201, 204, 303, 403):
+            wrong.append(f"{endpoint.key} as admin of clinic A on its own object: {status} {body[:200]}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_route_is_registered(client: TestClient) -> None:
+    """A new endpoint with a path parameter must be registered as tenant-private or consortium-wide."""
+    registered = {endpoint.key for endpoint in TENANT_ENDPOINTS} | set(CONSORTIUM_WIDE)
+    unregistered = [
+        f"{method} {route.path}"
+        for route in client.app.routes  # type: ignore[attr-defined]
+        if isinstance(route, APIRoute) and "{" in route.path
+        for method in sorted(route.methods)
+        if f"{method} {route.path}" not in registered
+    ]
+    assert not unregistered, f"register these in tests/web/tenancy_registry.py: {unregistered}"
