@@ -50,7 +50,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -108,6 +108,8 @@ class WrkResult:
     max_ms: float
     non_2xx: int
     socket_errors: int
+    server_cpu_ms_per_request: float | None = None
+    load_average_before: float | None = None
 
     @property
     def goal_met(self) -> bool:
@@ -277,6 +279,21 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+def process_group_cpu_s(pgid: int) -> float:
+    """User + system CPU seconds used so far by the live processes of process group ``pgid`` (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        # After "pid (comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def get_token(base_url: str) -> str:
@@ -466,7 +483,36 @@ def _raise_keyboard_interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def measure(server: Server, endpoint: Endpoint, token: str, args: argparse.Namespace, workers: int) -> WrkResult:
+    """Warm ``endpoint`` up, then load it with wrk and return the parsed figures."""
+    items = check_endpoint(server.base_url, endpoint, token)
+    url = f"{server.base_url}{endpoint.path}"
+    load = {"threads": args.threads, "connections": args.connections}
+    if args.warmup > 0:
+        run_wrk(url, token, duration_s=args.warmup, **load)
+    load_average = os.getloadavg()[0]
+    print(
+        f"wrk: {endpoint.name} ({items} items/page), {workers} worker(s), {args.connections} connections, "
+        f"{args.duration:g} s (load average before: {load_average:.2f}) ..."
+    )
+    cpu_before = process_group_cpu_s(server.process.pid)
+    output = run_wrk(url, token, duration_s=args.duration, **load)
+    cpu_s = process_group_cpu_s(server.process.pid) - cpu_before
+    result = parse_wrk(output, endpoint=endpoint, workers=workers, **load)
+    cpu_ms = round(1000 * cpu_s / result.requests, 2) if result.requests else None
+    result = replace(result, server_cpu_ms_per_request=cpu_ms, load_average_before=round(load_average, 2))
+    print(
+        f"  {result.requests_per_s:.1f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, "
+        f"server CPU {cpu_ms} ms/request"
+    )
+    if not result.clean:
+        print(f"  ERRORS: {result.non_2xx} non-2xx, {result.socket_errors} socket errors\n{output}")
+        print(f"server log (tail):\n{server.log_tail()}")
+    return result
+
+
 def benchmark(args: argparse.Namespace, database_url: str, data_dir: Path) -> list[WrkResult]:
+    """Seed, then for each worker count: start the server, sign in, and measure each endpoint."""
     home_id = seed(database_url, organisations=args.organisations, members=args.members)
     endpoints = (
         Endpoint("organisations", "/api/v1/organisations?limit=50"),
@@ -476,23 +522,7 @@ def benchmark(args: argparse.Namespace, database_url: str, data_dir: Path) -> li
     for workers in args.workers:
         with running_server(database_url, workers=workers, pool_size=args.pool_size, data_dir=data_dir) as server:
             token = get_token(server.base_url)
-            for endpoint in endpoints:
-                items = check_endpoint(server.base_url, endpoint, token)
-                url = f"{server.base_url}{endpoint.path}"
-                if args.warmup > 0:
-                    run_wrk(url, token, threads=args.threads, connections=args.connections, duration_s=args.warmup)
-                print(f"wrk: {endpoint.name} ({items} items/page), {workers} worker(s), {args.duration:g} s ...")
-                output = run_wrk(
-                    url, token, threads=args.threads, connections=args.connections, duration_s=args.duration
-                )
-                result = parse_wrk(
-                    output, endpoint=endpoint, workers=workers, threads=args.threads, connections=args.connections
-                )
-                results.append(result)
-                print(f"  {result.requests_per_s:.1f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms")
-                if not result.clean:
-                    print(f"  ERRORS: {result.non_2xx} non-2xx, {result.socket_errors} socket errors\n{output}")
-                    print(f"server log (tail):\n{server.log_tail()}")
+            results.extend(measure(server, endpoint, token, args, workers) for endpoint in endpoints)
     return results
 
 

@@ -4,6 +4,7 @@ a session per test inside a transaction that is rolled back afterwards, and the 
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,11 +30,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.db)
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh, empty database for this test run."""
+@contextmanager
+def fresh_database(directory: Path) -> Iterator[str]:
+    """An empty database: a SQLite file in ``directory``, or a new database on the PostgreSQL server."""
     if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'exohub.db'}"
+        yield f"sqlite:///{directory / 'exohub.db'}"
         return
     server_url = make_url(TEST_DATABASE_URL)
     name = f"exohub_test_{secrets.token_hex(4)}"
@@ -46,6 +47,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty database for this test run."""
+    with fresh_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from exohub.web.consortium.models import Alliance, AllianceGoal, AllianceMember
 from exohub.web.security import hash_password
 from exohub.web.tenancy import OrganisationKind, Role
 
-PASSWORD = "correct horse battery"  # noqa: S105 - the test accounts' password
+PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 
 
@@ -23,7 +23,10 @@ def _password_hash() -> str:
 
 
 def make_organisation(
-    session: Session, *, name: str | None = None, kind: OrganisationKind = OrganisationKind.CLINIC,
+    session: Session,
+    *,
+    name: str | None = None,
+    kind: OrganisationKind = OrganisationKind.CLINIC,
     country_code: str = "JP",
 ) -> Organisation:
     organisation = Organisation(name=name or f"Clinic {next(_counter)}", kind=kind, country_code=country_code)
@@ -33,13 +36,20 @@ def make_organisation(
 
 
 def make_user(
-    session: Session, *, email: str | None = None, roles: list[tuple[Organisation, Role]] | None = None,
-    is_superuser: bool = False, is_active: bool = True,
+    session: Session,
+    *,
+    email: str | None = None,
+    roles: list[tuple[Organisation, Role]] | None = None,
+    is_superuser: bool = False,
+    is_active: bool = True,
 ) -> User:
     number = next(_counter)
     user = User(
-        email=email or f"person{number}@example.org", full_name=f"Person {number}",
-        password_hash=_password_hash(), is_superuser=is_superuser, is_active=is_active,
+        email=email or f"person{number}@example.org",
+        full_name=f"Person {number}",
+        password_hash=_password_hash(),
+        is_superuser=is_superuser,
+        is_active=is_active,
     )
     session.add(user)
     session.flush()
@@ -55,15 +65,24 @@ def make_alliance(session: Session, *, members: list[Organisation] = (), name: s
     session.add(alliance)
     session.flush()
     for organisation in members:
-        session.add(AllianceMember(alliance_id=alliance.id, organisation_id=organisation.id, joined_date=date(2026, 1, 1)))
+        session.add(
+            AllianceMember(alliance_id=alliance.id, organisation_id=organisation.id, joined_date=date(2026, 1, 1))
+        )
     session.flush()
     session.refresh(alliance)
     return alliance
 
 
-def make_goal(session: Session, alliance: Alliance, *, metric: str = "member_organisations", target: float = 10) -> AllianceGoal:
-    goal = AllianceGoal(alliance_id=alliance.id, title=f"Goal {next(_counter)}", metric=metric, target_value=target,
-                        deadline_date=date(2027, 12, 31))
+def make_goal(
+    session: Session, alliance: Alliance, *, metric: str = "member_organisations", target: float = 10
+) -> AllianceGoal:
+    goal = AllianceGoal(
+        alliance_id=alliance.id,
+        title=f"Goal {next(_counter)}",
+        metric=metric,
+        target_value=target,
+        deadline_date=date(2027, 12, 31),
+    )
     session.add(goal)
     session.flush()
     return goal

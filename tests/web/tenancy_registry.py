@@ -56,8 +56,12 @@ WORLD_BUILDERS: list[WorldBuilder] = []
 
 # accounts ----------------------------------------------------------------------------------------------
 
-_NEW_MEMBER = {"email": "new.person@example.org", "role": "therapist", "full_name": "New Person",
-               "password": "a long initial password"}
+_NEW_MEMBER = {
+    "email": "new.person@example.org",
+    "role": "therapist",
+    "full_name": "New Person",
+    "password": "a long initial password",
+}
 
 
 def _accounts_world(session: Session, clinic: Clinic) -> None:
@@ -84,9 +88,11 @@ TENANT_LISTS += [
     TenantEndpoint("GET", "/users", kind="page"),
     TenantEndpoint("GET", "/dashboard", kind="page"),
 ]
-CONSORTIUM_WIDE.update({
-    "GET /api/v1/organisations/{organisation_id}": "the directory profile (name, kind, country) is public to members",
-})
+CONSORTIUM_WIDE.update(
+    {
+        "GET /api/v1/organisations/{organisation_id}": "the directory profile (name, kind, country) is public",
+    }
+)
 WORLD_BUILDERS.append(_accounts_world)
 
 
@@ -95,9 +101,15 @@ WORLD_BUILDERS.append(_accounts_world)
 
 def _audit_world(session: Session, clinic: Clinic) -> None:
     marker = f"audit-marker-{clinic.organisation.id}"
-    audit.record(session=session, context=AuditContext(actor_user_id=clinic.users[Role.ADMIN].id, address="test"),
-                 action="test.private", object_type="organisation", object_id=clinic.organisation.id,
-                 organisation_id=clinic.organisation.id, detail={"marker": marker})
+    audit.record(
+        session=session,
+        context=AuditContext(actor_user_id=clinic.users[Role.ADMIN].id, address="test"),
+        action="test.private",
+        object_type="organisation",
+        object_id=clinic.organisation.id,
+        organisation_id=clinic.organisation.id,
+        detail={"marker": marker},
+    )
     clinic.markers.append(marker)
 
 
@@ -110,16 +122,19 @@ WORLD_BUILDERS.append(_audit_world)
 
 # consortium --------------------------------------------------------------------------------------------
 
-CONSORTIUM_WIDE.update({
-    key: "alliances and their goals are shared by the whole consortium; writes are checked by role"
-    for key in (
-        "GET /api/v1/alliances/{alliance_id}",
-        "POST /api/v1/alliances/{alliance_id}/members",
-        "POST /api/v1/alliances/{alliance_id}/goals",
-        "PATCH /api/v1/alliances/{alliance_id}/goals/{goal_id}",
-        "DELETE /api/v1/alliances/{alliance_id}/goals/{goal_id}",
-        "GET /alliances/{alliance_id}",
-        "POST /alliances/{alliance_id}/goals",
-        "POST /alliances/{alliance_id}/goals/{goal_id}/delete",
+_SHARED_ALLIANCE_ROUTES = (
+    "GET /api/v1/alliances/{alliance_id}",
+    "POST /api/v1/alliances/{alliance_id}/members",
+    "POST /api/v1/alliances/{alliance_id}/goals",
+    "PATCH /api/v1/alliances/{alliance_id}/goals/{goal_id}",
+    "DELETE /api/v1/alliances/{alliance_id}/goals/{goal_id}",
+    "GET /alliances/{alliance_id}",
+    "POST /alliances/{alliance_id}/goals",
+    "POST /alliances/{alliance_id}/goals/{goal_id}/delete",
+)
+CONSORTIUM_WIDE.update(
+    dict.fromkeys(
+        _SHARED_ALLIANCE_ROUTES,
+        "alliances and their goals are shared by the whole consortium; writes are checked by role",
     )
-})
+)

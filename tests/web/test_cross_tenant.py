@@ -5,7 +5,7 @@ in ``tenancy_registry.py``; this file does not change.
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from fastapi.routing import APIRoute
@@ -31,8 +31,9 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def _make_clinic(session: Session, name: str) -> Clinic:
     organisation = factories.make_organisation(session, name=name)
     users = {
-        role: factories.make_user(session, email=f"{role.value}@{name.lower().replace(' ', '-')}.example.org",
-                                  roles=[(organisation, role)])
+        role: factories.make_user(
+            session, email=f"{role.value}@{name.lower().replace(' ', '-')}.example.org", roles=[(organisation, role)]
+        )
         for role in Role
     }
     clinic = Clinic(organisation=organisation, users=users)
@@ -56,8 +57,11 @@ class Caller:
         self.headers = factories.bearer(session, settings, user)
         session.commit()
         login_page = client.get("/login")
-        response = client.post("/login", data={"email": user.email, "password": factories.PASSWORD,
-                                               "csrf_token": _csrf(login_page.text)}, follow_redirects=False)
+        response = client.post(
+            "/login",
+            data={"email": user.email, "password": factories.PASSWORD, "csrf_token": _csrf(login_page.text)},
+            follow_redirects=False,
+        )
         assert response.status_code == 303, response.text
         self.csrf = _csrf(client.get("/dashboard").text)
 
@@ -80,15 +84,17 @@ def _csrf(html: str) -> str:
 
 
 @pytest.fixture
-def caller_for(client: TestClient, session: Session, settings: Settings) -> Iterator[object]:
+def caller_for(client: TestClient, session: Session, settings: Settings) -> Callable[[Clinic, Role], Caller]:
     def make(clinic: Clinic, role: Role) -> Caller:
         return Caller(client, session, settings, clinic, role)
 
-    yield make
+    return make
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_other_clinic_objects_answer_404(world: tuple[Clinic, Clinic], caller_for, role: Role) -> None:  # type: ignore[no-untyped-def]
+def test_other_clinic_objects_answer_404(
+    world: tuple[Clinic, Clinic], caller_for: Callable[[Clinic, Role], Caller], role: Role
+) -> None:
     clinic_a, clinic_b = world
     caller = caller_for(clinic_a, role)
     wrong = []
@@ -101,7 +107,9 @@ def test_other_clinic_objects_answer_404(world: tuple[Clinic, Clinic], caller_fo
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_lists_never_show_other_clinic(world: tuple[Clinic, Clinic], caller_for, role: Role) -> None:  # type: ignore[no-untyped-def]
+def test_lists_never_show_other_clinic(
+    world: tuple[Clinic, Clinic], caller_for: Callable[[Clinic, Role], Caller], role: Role
+) -> None:
     clinic_a, clinic_b = world
     caller = caller_for(clinic_a, role)
     wrong = []
@@ -113,7 +121,9 @@ def test_lists_never_show_other_clinic(world: tuple[Clinic, Clinic], caller_for,
     assert not wrong, "\n".join(wrong)
 
 
-def test_probes_reach_own_clinic_objects(world: tuple[Clinic, Clinic], caller_for, connection: Connection) -> None:  # type: ignore[no-untyped-def]
+def test_probes_reach_own_clinic_objects(
+    world: tuple[Clinic, Clinic], caller_for: Callable[[Clinic, Role], Caller], connection: Connection
+) -> None:
     """The same calls on clinic A's own objects are not 404 for its admin: the probes name real objects."""
     clinic_a, _ = world
     caller = caller_for(clinic_a, Role.ADMIN)

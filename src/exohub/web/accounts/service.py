@@ -294,6 +294,8 @@ def update_user(*, session: Session, scope: TenantScope, context: AuditContext, 
     changes = data.model_dump(exclude_unset=True)
     if "is_active" in changes and not principal.is_superuser:
         raise PermissionDeniedError("Only the platform operator can activate or deactivate accounts.")
+    if changes.get("is_active") is False and user.id == principal.user_id:
+        raise InvalidStateError("You cannot deactivate your own account; ask another platform operator.")
     if "full_name" in changes and user.id != principal.user_id and not principal.is_superuser:
         raise PermissionDeniedError("You can only rename your own account.")
     for field, value in changes.items():

@@ -1,0 +1,176 @@
+"""Sign-in, tokens, rate limits, logout, password change, and nothing sensitive in the logs."""
+
+import logging
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from exohub.web.accounts.models import AuthSession
+from exohub.web.audit.models import AuditEvent
+from exohub.web.config import Settings
+from exohub.web.database import utcnow
+from exohub.web.tenancy import Role
+from tests.web import factories
+
+
+def _token(client: TestClient, email: str, password: str = factories.PASSWORD) -> dict[str, object]:
+    response = client.post("/api/v1/auth/token", data={"username": email, "password": password})
+    return {"status": response.status_code, "body": response.json(), "headers": response.headers}
+
+
+def test_password_flow_issues_an_expiring_bearer_token(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    user = factories.make_user(session)
+    result = _token(client, user.email)
+    assert result["status"] == 200
+    body = result["body"]
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60
+    me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200
+    assert me.json()["email"] == user.email
+
+
+def test_wrong_password_and_unknown_account_look_the_same(client: TestClient, session: Session) -> None:
+    user = factories.make_user(session)
+    wrong = _token(client, user.email, "not the password at all")
+    unknown = _token(client, "nobody@example.org")
+    assert wrong["status"] == unknown["status"] == 401
+    assert wrong["body"]["detail"] == unknown["body"]["detail"] == "Incorrect email or password."
+    assert wrong["headers"]["content-type"] == "application/problem+json"
+
+
+def test_inactive_account_cannot_sign_in(client: TestClient, session: Session) -> None:
+    user = factories.make_user(session, is_active=False)
+    assert _token(client, user.email)["status"] == 401
+
+
+def test_expired_and_revoked_tokens_are_refused(client: TestClient, session: Session, settings: Settings) -> None:
+    user = factories.make_user(session)
+    headers = factories.bearer(session, settings, user)
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+    session.execute(update(AuthSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    session.commit()
+    response = client.get("/api/v1/users/me", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_logout_revokes_the_token(client: TestClient, session: Session, settings: Settings) -> None:
+    headers = factories.bearer(session, settings, factories.make_user(session))
+    session.commit()
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 401
+
+
+def test_rate_limit_per_account(client: TestClient, session: Session, settings: Settings) -> None:
+    user = factories.make_user(session)
+    for _ in range(settings.LOGIN_MAX_FAILURES_PER_ACCOUNT):
+        assert _token(client, user.email, "wrong password!")["status"] == 401
+    limited = _token(client, user.email)  # even the right password is refused now
+    assert limited["status"] == 429
+    assert int(limited["headers"]["retry-after"]) == settings.LOGIN_WINDOW_MINUTES * 60
+    assert "this account" in limited["body"]["detail"]
+
+
+def test_rate_limit_per_address(client: TestClient, session: Session, settings: Settings) -> None:
+    for number in range(settings.LOGIN_MAX_FAILURES_PER_ADDRESS):
+        assert _token(client, f"guess{number}@example.org", "wrong password!")["status"] == 401
+    user = factories.make_user(session)
+    limited = _token(client, user.email)
+    assert limited["status"] == 429
+    assert "your address" in limited["body"]["detail"]
+
+
+def test_failed_attempts_are_audited_without_the_password(client: TestClient, session: Session) -> None:
+    user = factories.make_user(session)
+    _token(client, user.email, "my secret guess")
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.sign_in_failed")).one()
+    assert event.object_id == str(user.id)
+    assert "my secret guess" not in str(event.detail)
+
+
+def test_password_change_revokes_other_sessions(client: TestClient, session: Session, settings: Settings) -> None:
+    user = factories.make_user(session)
+    current = factories.bearer(session, settings, user)
+    other = factories.bearer(session, settings, user)
+    session.commit()
+    new_password = "a brand new passphrase"
+    response = client.post(
+        "/api/v1/auth/password",
+        headers=current,
+        json={"current_password": factories.PASSWORD, "new_password": new_password},
+    )
+    assert response.status_code == 204
+    assert client.get("/api/v1/users/me", headers=current).status_code == 200
+    assert client.get("/api/v1/users/me", headers=other).status_code == 401
+    assert _token(client, user.email, new_password)["status"] == 200
+
+
+def test_password_change_needs_the_current_password(client: TestClient, session: Session, settings: Settings) -> None:
+    headers = factories.bearer(session, settings, factories.make_user(session))
+    session.commit()
+    response = client.post(
+        "/api/v1/auth/password",
+        headers=headers,
+        json={"current_password": "not my password", "new_password": "a brand new passphrase"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "body.current_password"
+
+
+def test_nothing_sensitive_in_logs(client: TestClient, session: Session, caplog: pytest.LogCaptureFixture) -> None:
+    user = factories.make_user(session)
+    with caplog.at_level(logging.DEBUG):
+        result = _token(client, user.email)
+        client.post("/api/v1/auth/token", data={"username": user.email, "password": "leaky guess 123"})
+    token = result["body"]["access_token"]
+    assert factories.PASSWORD not in caplog.text
+    assert "leaky guess 123" not in caplog.text
+    assert token not in caplog.text
+
+
+def test_tokens_are_stored_only_as_digests(client: TestClient, session: Session) -> None:
+    user = factories.make_user(session)
+    token = _token(client, user.email)["body"]["access_token"]
+    stored = session.scalars(select(AuthSession.token_digest)).all()
+    assert token not in stored
+    assert all(len(digest) == 64 for digest in stored)
+
+
+def test_page_login_sets_a_signed_session_and_logout_ends_it(client: TestClient, session: Session) -> None:
+    user = factories.make_user(session, roles=[(factories.make_organisation(session), Role.THERAPIST)])
+    session.commit()
+    csrf = _csrf(client.get("/login").text)
+    response = client.post(
+        "/login", data={"email": user.email, "password": factories.PASSWORD, "csrf_token": csrf}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert "exohub_session=" in cookie and "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    dashboard = client.get("/dashboard")
+    assert dashboard.status_code == 200 and user.full_name in dashboard.text
+    client.post("/logout", data={"csrf_token": _csrf(dashboard.text)})
+    assert client.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_page_login_redirects_only_within_the_site(client: TestClient, session: Session) -> None:
+    user = factories.make_user(session)
+    session.commit()
+    csrf = _csrf(client.get("/login").text)
+    response = client.post(
+        "/login",
+        follow_redirects=False,
+        data={"email": user.email, "password": factories.PASSWORD, "csrf_token": csrf, "next": "//evil.example.org/"},
+    )
+    assert response.headers["location"] == "/dashboard"
+
+
+def _csrf(html: str) -> str:
+    marker = 'name="csrf_token" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
