@@ -1,0 +1,73 @@
+"""Service-wide conventions: health, OpenAPI, pagination, sorting, filtering, protective headers."""
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from exohub.web.config import Settings
+from exohub.web.tenancy import OrganisationKind
+from tests.web import factories
+
+
+def test_health_checks_the_database(client: TestClient) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+
+
+def test_health_reports_an_unreachable_database(settings: Settings) -> None:
+    from exohub.web.main import create_app  # noqa: PLC0415
+
+    broken = settings.model_copy(update={"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    app = create_app(broken)
+    with TestClient(app) as client:
+        response = client.get("/health")
+    app.state.engine.dispose()
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+
+
+def test_openapi_lists_the_versioned_api(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert all(path.startswith("/api/v1/") or path == "/health" for path in paths)
+    assert "/api/v1/organisations/{organisation_id}/members" in paths
+
+
+def test_pagination_sorting_and_filtering(client: TestClient, session: Session, settings: Settings) -> None:
+    for name, country in [("Alpha Clinic", "JP"), ("Beta Clinic", "KR"), ("Gamma 100% Clinic", "JP")]:
+        factories.make_organisation(session, name=name, country_code=country)
+    factories.make_organisation(session, name="Delta Maker", kind=OrganisationKind.MANUFACTURER)
+    headers = factories.bearer(session, settings, factories.make_user(session))
+    page = client.get(
+        "/api/v1/organisations", headers=headers, params={"limit": 2, "offset": 1, "sort": "-name"}
+    ).json()
+    assert page["total"] == 4
+    assert (page["limit"], page["offset"]) == (2, 1)
+    assert [item["name"] for item in page["items"]] == ["Delta Maker", "Beta Clinic"]
+    japan = client.get("/api/v1/organisations", headers=headers, params={"country_code": "jp", "kind": "clinic"}).json()
+    assert {item["name"] for item in japan["items"]} == {"Alpha Clinic", "Gamma 100% Clinic"}
+    literal = client.get("/api/v1/organisations", headers=headers, params={"q": "100%"}).json()
+    assert [item["name"] for item in literal["items"]] == ["Gamma 100% Clinic"]
+
+
+def test_sorting_by_an_unknown_field_names_the_allowed_ones(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    headers = factories.bearer(session, settings, factories.make_user(session))
+    response = client.get("/api/v1/organisations", headers=headers, params={"sort": "password_hash"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "query.sort", "message": "Cannot sort by 'password_hash'; sort by one of: country_code, kind, name."}
+    ]
+
+
+def test_api_needs_a_token(client: TestClient) -> None:
+    response = client.get("/api/v1/organisations")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_protective_headers(client: TestClient) -> None:
+    headers = client.get("/login").headers
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
