@@ -15,7 +15,7 @@ def test_health_checks_the_database(client: TestClient) -> None:
 
 
 def test_health_reports_an_unreachable_database(settings: Settings) -> None:
-    from exohub.web.main import create_app  # noqa: PLC0415
+    from exohub.web.main import create_app
 
     broken = settings.model_copy(update={"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
     app = create_app(broken)

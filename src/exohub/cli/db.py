@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 from alembic import command
+from sqlalchemy.engine import make_url
 
 from exohub.cli._errors import user_errors
 from exohub.web.config import get_settings
@@ -45,6 +46,4 @@ def revision_command(message: Annotated[str, typer.Option("--message", "-m", hel
 
 def _redacted(url: str) -> str:
     """The URL without its password, for printing."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)

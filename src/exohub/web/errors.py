@@ -94,7 +94,7 @@ def problem_response(request: Request, status: int, detail: str, **extra: Any) -
     headers = extra.pop("headers", None)
     problem = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail, instance=request.url.path, **extra)
     if _wants_html(request):
-        from exohub.web.templating import render_error_page
+        from exohub.web.templating import render_error_page  # late: templating imports this module
 
         return render_error_page(request, problem, headers=headers)
     return JSONResponse(
