@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from exohub.web.accounts.models import AuthSession
+from exohub.web.accounts.models import AuthSession, LoginAttempt
 from exohub.web.audit.models import AuditEvent
 from exohub.web.config import Settings
 from exohub.web.database import utcnow
@@ -174,3 +174,16 @@ def _csrf(html: str) -> str:
     marker = 'name="csrf_token" value="'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+def test_old_attempts_and_sessions_are_pruned_at_sign_in(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    user = factories.make_user(session)
+    old = utcnow() - timedelta(days=2)
+    session.add(LoginAttempt(email=user.email, address="old", succeeded=False, attempted_at=old))
+    session.add(AuthSession(token_digest="0" * 64, user_id=user.id, kind="api", expires_at=old))
+    session.commit()
+    assert _token(client, user.email)["status"] == 200
+    assert session.scalars(select(LoginAttempt).where(LoginAttempt.address == "old")).all() == []
+    assert session.scalars(select(AuthSession).where(AuthSession.token_digest == "0" * 64)).all() == []

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from exohub.web.accounts.models import AuthSession, LoginAttempt, User
@@ -45,6 +45,7 @@ def sign_in(
     although the request then fails (the one place a service commits).
     """
     email = email.strip().lower()
+    _prune(session=session, settings=settings)
     _check_rate_limit(session=session, settings=settings, email=email, address=address)
     user = get_by_email(session=session, email=email)
     valid = verify_password(password, user.password_hash if user else None) and user is not None and user.is_active
@@ -78,6 +79,13 @@ def sign_in(
 def _lifetime(settings: Settings, kind: SessionKind) -> timedelta:
     minutes = settings.ACCESS_TOKEN_EXPIRE_MINUTES if kind == "api" else settings.SESSION_EXPIRE_MINUTES
     return timedelta(minutes=minutes)
+
+
+def _prune(*, session: Session, settings: Settings) -> None:
+    """Forget sign-in attempts and sessions nobody needs any more (older than a day past their use)."""
+    horizon = utcnow() - max(timedelta(days=1), timedelta(minutes=settings.LOGIN_WINDOW_MINUTES))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < horizon))
+    session.execute(delete(AuthSession).where(AuthSession.expires_at < horizon))
 
 
 def _check_rate_limit(*, session: Session, settings: Settings, email: str, address: str) -> None:
