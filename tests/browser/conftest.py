@@ -9,6 +9,7 @@ tablet-sized context per test. Every test in this folder is marked ``browser``.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -21,7 +22,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from exohub.web.demo import DEMO_DOMAIN, DEMO_PASSWORD, ORGANISATIONS, PEOPLE
+from exohub.web.demo import (
+    ALLIANCE_NAME,
+    DEMO_DOMAIN,
+    DEMO_PASSWORD,
+    OPERATOR_EMAIL,
+    OPERATOR_NAME,
+    ORGANISATIONS,
+    PEOPLE,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Response
@@ -42,10 +51,6 @@ SERVER_START_TIMEOUT_S = 60.0
 SERVER_STOP_TIMEOUT_S = 10.0
 DEFAULT_TIMEOUT_MS = 10_000
 
-# The demo's platform operator (created by seed_demo, not listed in PEOPLE).
-OPERATOR_EMAIL = f"operator@{DEMO_DOMAIN}"
-OPERATOR_NAME = "Platform Operator"
-ALLIANCE_NAME = "Asia-Pacific Exoskeleton Rehabilitation Alliance"
 ORGANISATION_NAMES = {key: name for key, name, *_ in ORGANISATIONS}
 
 __all__ = [
@@ -57,6 +62,7 @@ __all__ = [
     "PEOPLE",
     "demo_email",
     "login",
+    "login_redirect",
 ]
 
 _HERE = Path(__file__).resolve().parent
@@ -72,6 +78,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def demo_email(local_part: str) -> str:
     """The demo login for ``local_part`` (``admin.jp`` -> ``admin.jp@demo.exohub.org``)."""
     return f"{local_part}@{DEMO_DOMAIN}"
+
+
+def login_redirect(base_url: str, path: str) -> re.Pattern[str]:
+    """The login page's URL after a signed-out visit to ``path`` (``next`` may be percent-encoded or not)."""
+    encoded = re.escape(path).replace("/", "(?:/|%2F)")
+    return re.compile(rf"^{re.escape(base_url)}/login\?next={encoded}$")
 
 
 def _free_port() -> int:

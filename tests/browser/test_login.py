@@ -1,7 +1,5 @@
 """Signing in through the real pages: every demo role reaches its dashboard, and wrong credentials do not."""
 
-import re
-
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -15,6 +13,7 @@ from tests.browser.conftest import (
     PEOPLE,
     demo_email,
     login,
+    login_redirect,
 )
 
 
@@ -60,6 +59,16 @@ def test_operator_signs_in_to_the_platform_dashboard(page: Page, live_server: st
     expect(organisations).to_contain_text("You operate the platform")
     expect(organisations.get_by_role("link", name="organisations")).to_have_attribute("href", "/organisations")
     expect(organisations.locator(".badge")).to_have_count(0)
+    expect(page.get_by_role("link", name=ALLIANCE_NAME)).to_be_visible()  # the operator sees every alliance
+
+
+@pytest.mark.parametrize(("local_part", "sees_audit_log"), [("therapist.jp", False), ("auditor.jp", True)])
+def test_navigation_offers_only_what_the_role_may_open(
+    page: Page, live_server: str, local_part: str, sees_audit_log: bool
+) -> None:
+    login(page, live_server, demo_email(local_part), DEMO_PASSWORD)
+    navigation = page.get_by_role("navigation", name="Main")
+    expect(navigation.get_by_role("link", name="Audit log")).to_have_count(1 if sees_audit_log else 0)
 
 
 def test_wrong_password_stays_on_the_login_page(page: Page, live_server: str) -> None:
@@ -81,6 +90,6 @@ def test_dashboard_without_signing_in_redirects_to_login(page: Page, live_server
 
     assert response is not None
     assert response.ok
-    expect(page).to_have_url(re.compile(rf"^{re.escape(live_server)}/login\?next=(/|%2F)dashboard$"))
+    expect(page).to_have_url(login_redirect(live_server, "/dashboard"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to exohub")
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()

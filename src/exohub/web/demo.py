@@ -19,6 +19,9 @@ from exohub.web.tenancy import SYSTEM, OrganisationKind, Role
 
 DEMO_PASSWORD = "exohub-demo"  # noqa: S105 - printed on purpose: these are the demo's logins
 DEMO_DOMAIN = "demo.exohub.org"
+OPERATOR_EMAIL = f"operator@{DEMO_DOMAIN}"
+OPERATOR_NAME = "Platform Operator"
+ALLIANCE_NAME = "Asia-Pacific Exoskeleton Rehabilitation Alliance"
 
 ORGANISATIONS = (
     ("jp", "Sakura Rehabilitation Clinic", OrganisationKind.CLINIC, "JP", "Osaka"),
@@ -75,9 +78,7 @@ def seed_demo(session: Session) -> list[DemoLogin]:
         session=session,
         principal=None,
         context=system,
-        data=UserCreate(
-            email=f"operator@{DEMO_DOMAIN}", full_name="Platform Operator", password=DEMO_PASSWORD, is_superuser=True
-        ),
+        data=UserCreate(email=OPERATOR_EMAIL, full_name=OPERATOR_NAME, password=DEMO_PASSWORD, is_superuser=True),
     )
     operator_principal = accounts.principal_of(operator)
     organisations: dict[str, Organisation] = {}
@@ -106,7 +107,7 @@ def seed_demo(session: Session) -> list[DemoLogin]:
         principal=operator_principal,
         context=system,
         data=AllianceCreate(
-            name="Asia-Pacific Exoskeleton Rehabilitation Alliance",
+            name=ALLIANCE_NAME,
             region="Asia-Pacific",
             description="Clinics, makers, researchers and educators sharing exoskeleton therapy across the region.",
         ),

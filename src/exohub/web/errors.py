@@ -7,6 +7,7 @@ Services raise these; routes never build HTTP errors by hand. One set of handler
 import logging
 from http import HTTPStatus
 from typing import Any, cast
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -135,7 +136,8 @@ async def _http_error(request: Request, error: Exception) -> Response:
 
 
 async def _login_required(request: Request, exc: Exception) -> Response:
-    return RedirectResponse(f"/login?next={request.url.path}", status_code=HTTPStatus.SEE_OTHER)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=HTTPStatus.SEE_OTHER)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:

@@ -8,12 +8,14 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from exohub import __version__
+from exohub.web.accounts import auth
 from exohub.web.errors import PermissionDeniedError, Problem
 from exohub.web.fields import country_name
 from exohub.web.security import new_token, tokens_equal
+from exohub.web.tenancy import Permission, Principal
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.globals.update(version=__version__, country_name=country_name)
+templates.env.globals.update(version=__version__, country_name=country_name, Permission=Permission)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"
@@ -47,7 +49,17 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
 
 def render_error_page(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> HTMLResponse:
     """The HTML twin of a problem response."""
-    response = render(request, "error.html", {"problem": problem}, status_code=problem.status)
+    context = {"problem": problem, "principal": _signed_in_visitor(request)}
+    response = render(request, "error.html", context, status_code=problem.status)
     if headers:
         response.headers.update(headers)
     return response
+
+
+def _signed_in_visitor(request: Request) -> Principal | None:
+    """Who is signed in, for the navigation of an error page (the failed request's session is gone)."""
+    token = request.session.get("token") if "session" in request.scope else None
+    if not token:
+        return None
+    with request.app.state.sessionmaker() as session:
+        return auth.principal_for_token(session=session, token=token, kind="page")

@@ -53,6 +53,11 @@ def get_all(*, session: Session, params: PageParams, q: str | None = None) -> Pa
     )
 
 
+def get_all_alliances(*, session: Session) -> list[Alliance]:
+    """Every alliance, by name (the platform operator's dashboard)."""
+    return list(session.scalars(select(Alliance).order_by(Alliance.name)))
+
+
 def get_for_organisations(*, session: Session, organisation_ids: frozenset[int]) -> list[Alliance]:
     """The alliances any of these organisations belong to (for a member's dashboard)."""
     statement = (

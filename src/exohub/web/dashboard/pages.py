@@ -22,7 +22,11 @@ def dashboard_page(request: Request, principal: PagePrincipal, session: SessionD
         org_id: accounts_service.get_organisation(session=session, organisation_id=org_id)
         for org_id in sorted(principal.organisation_ids)
     }
-    alliances = consortium_service.get_for_organisations(session=session, organisation_ids=principal.organisation_ids)
+    alliances = (
+        consortium_service.get_all_alliances(session=session)
+        if principal.is_superuser
+        else consortium_service.get_for_organisations(session=session, organisation_ids=principal.organisation_ids)
+    )
     audit_scope = principal.scope(Permission.AUDIT_READ)
     recent_events = (
         audit_service.get_all(session=session, scope=audit_scope, params=PageParams(limit=8)).items
