@@ -1,9 +1,12 @@
 """One factory per model: small functions that create valid rows with sensible defaults."""
 
 import itertools
+import re
 from datetime import date
 from functools import cache
 
+from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlalchemy.orm import Session
 
 from exohub.web.accounts import auth
@@ -92,3 +95,19 @@ def bearer(session: Session, settings: Settings, user: User) -> dict[str, str]:
     """An Authorization header with a fresh API token for ``user``."""
     token = auth.start_session(session=session, settings=settings, user=user, kind="api", address="test")
     return {"Authorization": f"Bearer {token}"}
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page's forms carry."""
+    match = _CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def sign_in_page(client: TestClient, user: User, **extra: str) -> Response:
+    """Sign ``user`` in through the login form, as a browser would; returns the POST's response (not followed)."""
+    form = {"email": user.email, "password": PASSWORD, "csrf_token": csrf_of(client.get("/login").text), **extra}
+    return client.post("/login", data=form, follow_redirects=False)

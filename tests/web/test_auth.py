@@ -145,35 +145,21 @@ def test_tokens_are_stored_only_as_digests(client: TestClient, session: Session)
 def test_page_login_sets_a_signed_session_and_logout_ends_it(client: TestClient, session: Session) -> None:
     user = factories.make_user(session, roles=[(factories.make_organisation(session), Role.THERAPIST)])
     session.commit()
-    csrf = _csrf(client.get("/login").text)
-    response = client.post(
-        "/login", data={"email": user.email, "password": factories.PASSWORD, "csrf_token": csrf}, follow_redirects=False
-    )
+    response = factories.sign_in_page(client, user)
     assert response.status_code == 303
     cookie = response.headers["set-cookie"]
     assert "exohub_session=" in cookie and "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
     dashboard = client.get("/dashboard")
     assert dashboard.status_code == 200 and user.full_name in dashboard.text
-    client.post("/logout", data={"csrf_token": _csrf(dashboard.text)})
+    client.post("/logout", data={"csrf_token": factories.csrf_of(dashboard.text)})
     assert client.get("/dashboard", follow_redirects=False).status_code == 303
 
 
 def test_page_login_redirects_only_within_the_site(client: TestClient, session: Session) -> None:
     user = factories.make_user(session)
     session.commit()
-    csrf = _csrf(client.get("/login").text)
-    response = client.post(
-        "/login",
-        follow_redirects=False,
-        data={"email": user.email, "password": factories.PASSWORD, "csrf_token": csrf, "next": "//evil.example.org/"},
-    )
+    response = factories.sign_in_page(client, user, next="//evil.example.org/")
     assert response.headers["location"] == "/dashboard"
-
-
-def _csrf(html: str) -> str:
-    marker = 'name="csrf_token" value="'
-    start = html.index(marker) + len(marker)
-    return html[start : html.index('"', start)]
 
 
 def test_old_attempts_and_sessions_are_pruned_at_sign_in(

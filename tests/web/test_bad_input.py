@@ -139,10 +139,7 @@ def test_html_in_names_is_escaped_on_pages(client: TestClient, session: Session,
     organisation = factories.make_organisation(session, name="<script>alert('x')</script> Clinic")
     user = factories.make_user(session, roles=[(organisation, Role.THERAPIST)])
     session.commit()
-    html = client.get("/login").text
-    marker = 'name="csrf_token" value="'
-    csrf = html[html.index(marker) + len(marker) :].split('"', 1)[0]
-    client.post("/login", data={"email": user.email, "password": factories.PASSWORD, "csrf_token": csrf})
+    factories.sign_in_page(client, user)
     dashboard = client.get("/dashboard").text
     assert "<script>alert" not in dashboard
     assert "&lt;script&gt;" in dashboard

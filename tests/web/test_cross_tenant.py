@@ -4,7 +4,6 @@ Another clinic's object must answer 404 (not 403, not data). Later domains regis
 in ``tenancy_registry.py``; this file does not change.
 """
 
-import re
 from collections.abc import Callable
 
 import pytest
@@ -24,8 +23,6 @@ from tests.web.tenancy_registry import (
     Clinic,
     TenantEndpoint,
 )
-
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def _make_clinic(session: Session, name: str) -> Clinic:
@@ -56,14 +53,9 @@ class Caller:
         user = clinic.users[role]
         self.headers = factories.bearer(session, settings, user)
         session.commit()
-        login_page = client.get("/login")
-        response = client.post(
-            "/login",
-            data={"email": user.email, "password": factories.PASSWORD, "csrf_token": _csrf(login_page.text)},
-            follow_redirects=False,
-        )
+        response = factories.sign_in_page(client, user)
         assert response.status_code == 303, response.text
-        self.csrf = _csrf(client.get("/dashboard").text)
+        self.csrf = factories.csrf_of(client.get("/dashboard").text)
 
     def call(self, endpoint: TenantEndpoint, ids: dict[str, int]) -> tuple[int, str]:
         path = endpoint.path.format(**ids)
@@ -75,12 +67,6 @@ class Caller:
             form = {**(endpoint.body or {}), "csrf_token": self.csrf}
             response = self.client.post(path, data=form, headers={"accept": "text/html"}, follow_redirects=False)
         return response.status_code, response.text
-
-
-def _csrf(html: str) -> str:
-    match = _CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
 
 
 @pytest.fixture

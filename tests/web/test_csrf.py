@@ -25,11 +25,7 @@ def test_page_post_without_csrf_token_is_refused(
     organisation = factories.make_organisation(session)
     user = factories.make_user(session, roles=[(organisation, Role.ADMIN)], is_superuser=True)
     session.commit()
-    login_html = client.get("/login").text
-    marker = 'name="csrf_token" value="'
-    start = login_html.index(marker) + len(marker)
-    csrf = login_html[start : login_html.index('"', start)]
-    client.post("/login", data={"email": user.email, "password": factories.PASSWORD, "csrf_token": csrf})
+    factories.sign_in_page(client, user)
     form = {"email": user.email, "password": factories.PASSWORD}
     if token:
         form["csrf_token"] = token

@@ -13,11 +13,8 @@ from tests.web import factories
 
 
 def _sign_in(client: TestClient, user: User) -> str:
-    html = client.get("/login").text
-    marker = 'name="csrf_token" value="'
-    csrf = html[html.index(marker) + len(marker) :].split('"', 1)[0]
-    response = client.post("/login", data={"email": user.email, "password": factories.PASSWORD, "csrf_token": csrf})
-    return response.text
+    factories.sign_in_page(client, user)
+    return client.get("/dashboard").text
 
 
 def test_login_redirect_keeps_the_whole_target(client: TestClient) -> None:
