@@ -55,8 +55,9 @@ def test_signed_in_pages_are_accessible(page: Page, live_server: str, local_part
 
 def test_the_checker_finds_a_broken_page(page: Page, live_server: str) -> None:
     page.goto(f"{live_server}/login")
-    page.evaluate("document.querySelector('label[for=email]').remove();"
-                  "document.querySelector('h1').style.color = '#ddd'")
+    page.evaluate(
+        "document.querySelector('label[for=email]').remove();document.querySelector('h1').style.color = '#ddd'"
+    )
     found = " ".join(_violations(page))
     assert "label" in found
     assert "color-contrast" in found
