@@ -18,7 +18,7 @@ ALLOWED: dict[str, set[str]] = {
     "ml": {"signals"},
     "federated": {"ml", "signals"},
     "sharing": {"signals"},
-    "web": {"ml", "signals", "sharing"},
+    "web": {"federated", "ml", "signals", "sharing", "control"},  # DESIGN.md: web -> federated, sharing, control
     "cli": {"web", "ml", "signals", "federated", "sharing", "control"},
 }
 # layers that must import without any web framework, database, torch or Flower

@@ -102,3 +102,16 @@ def test_production_without_secret_refuses_to_start(data_dir: Path, monkeypatch:
     result = runner.invoke(app, ["serve", "--port", "8999"])
     assert result.exit_code == 1
     assert "EXOHUB_SECRET_KEY must be set" in result.output
+
+
+def test_serve_and_db_commands_create_the_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data_dir = tmp_path / "not" / "yet" / "there"
+    monkeypatch.setenv("EXOHUB_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("EXOHUB_ENVIRONMENT", "development")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["db", "upgrade"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert (data_dir / "exohub.db").exists()

@@ -58,3 +58,23 @@ def test_dashboard_panels_follow_the_role(client: TestClient, session: Session) 
     assert "Manage the people" not in therapist_page
     assert "Recent activity" not in therapist_page
     assert 'href="/audit"' not in therapist_page
+
+
+def test_operator_reads_platform_events_but_no_clinic_events(client: TestClient, session: Session) -> None:
+    clinic = factories.make_organisation(session)
+    operator = factories.make_user(session, is_superuser=True)
+    context = AuditContext(actor_user_id=None, address="test")
+    audit.record(session=session, context=context, action="alliance.create", object_type="alliance", object_id=41)
+    audit.record(
+        session=session,
+        context=context,
+        action="patient.read",
+        object_type="patient",
+        object_id=42,
+        organisation_id=clinic.id,
+    )
+    session.commit()
+    factories.sign_in_page(client, operator)
+    page = client.get("/audit").text
+    assert "alliance 41" in page
+    assert "patient 42" not in page

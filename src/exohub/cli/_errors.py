@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 import typer
+from alembic.util.exc import CommandError
 from pydantic import ValidationError as PydanticValidationError
 
 from exohub.exceptions import ExohubError
@@ -21,6 +22,9 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except ExohubError as err:
+            typer.echo(f"Error: {err}", err=True)
+            raise typer.Exit(code=1) from err
+        except CommandError as err:
             typer.echo(f"Error: {err}", err=True)
             raise typer.Exit(code=1) from err
         except PydanticValidationError as err:

@@ -125,7 +125,10 @@ async def _domain_error(request: Request, error: Exception) -> Response:
 async def _validation_error(request: Request, error: Exception) -> Response:
     exc = cast(RequestValidationError, error)
     # Never echo the input back: it may hold a password.
-    errors = [FieldProblem(field=_field_name(err["loc"]), message=err["msg"]) for err in exc.errors()]
+    errors = [
+        FieldProblem(field=_field_name(err["loc"]), message=err["msg"].removeprefix("Value error, "))
+        for err in exc.errors()
+    ]
     names = ", ".join(sorted({e.field for e in errors})) or "request"
     return problem_response(request, HTTPStatus.UNPROCESSABLE_ENTITY, f"Invalid input in: {names}.", errors=errors)
 

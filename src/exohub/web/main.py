@@ -4,6 +4,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -41,7 +42,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the service for ``settings`` (read from the environment by default)."""
     settings = settings or get_settings()
-    app = FastAPI(
+    app = FastAPIOffline(
         title="exohub",
         version=__version__,
         summary="Exoskeleton sensors, clinics, shared gait models and the consortium that runs them.",

@@ -80,11 +80,14 @@ class SecurityHeaders:
         (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"),
     )
 
+    # /docs and /redoc start Swagger UI and ReDoc (served from the package) with an inline script.
+    CSP_EXEMPT_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.CSP_EXEMPT_PATHS:
             await self.app(scope, receive, send)
             return
 

@@ -9,13 +9,14 @@ from fastapi.templating import Jinja2Templates
 
 from exohub import __version__
 from exohub.web.accounts import auth
+from exohub.web.audit import service as audit_service
 from exohub.web.errors import PermissionDeniedError, Problem
 from exohub.web.fields import country_name
 from exohub.web.security import new_token, tokens_equal
-from exohub.web.tenancy import Permission, Principal
+from exohub.web.tenancy import Principal
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.globals.update(version=__version__, country_name=country_name, Permission=Permission)
+templates.env.globals.update(version=__version__, country_name=country_name, may_read_audit=audit_service.may_read)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"

@@ -24,7 +24,7 @@ def audit_page(
     session: SessionDep,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
-    if not scope.organisation_ids and not scope.everywhere:
-        raise PermissionDeniedError("The audit log is for admins and auditors of an organisation.")
+    if not service.may_read(scope.principal):
+        raise PermissionDeniedError("The audit log is for admins and auditors of an organisation, and the operator.")
     page = service.get_all(session=session, scope=scope, params=PageParams(limit=PAGE_SIZE, offset=offset))
     return render(request, "audit/events.html", {"principal": scope.principal, "page": page})

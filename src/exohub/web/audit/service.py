@@ -3,13 +3,13 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from exohub.web.audit.models import AuditEvent
 from exohub.web.audit.schemas import AuditEventRead
 from exohub.web.pagination import Page, PageParams, paginate
-from exohub.web.tenancy import TenantScope
+from exohub.web.tenancy import Permission, Principal, TenantScope
 
 # Keys that must never reach the audit log, whatever a caller passes in ``detail``.
 _SECRET_KEYS = frozenset({"password", "current_password", "new_password", "token", "access_token", "secret"})
@@ -49,6 +49,19 @@ def record(
     return event
 
 
+def may_read(principal: Principal) -> bool:
+    """Whether ``principal`` may open the audit log: admins and auditors, and the platform operator."""
+    return principal.is_superuser or bool(principal.scope(Permission.AUDIT_READ).organisation_ids)
+
+
+def _visible(scope: TenantScope) -> ColumnElement[bool]:
+    """Events of the organisations in scope; the platform operator also sees platform events (no organisation)."""
+    own = scope.where(AuditEvent.organisation_id)
+    if scope.principal.is_superuser:
+        return or_(own, AuditEvent.organisation_id.is_(None))
+    return own
+
+
 def get_all(
     *,
     session: Session,
@@ -58,7 +71,7 @@ def get_all(
     actor_user_id: int | None = None,
 ) -> Page[AuditEventRead]:
     """Return the events of the organisations in ``scope``, newest first unless sorted otherwise."""
-    statement = select(AuditEvent).where(scope.where(AuditEvent.organisation_id))
+    statement = select(AuditEvent).where(_visible(scope))
     if action:
         statement = statement.where(AuditEvent.action == action)
     if actor_user_id:

@@ -30,7 +30,7 @@ def dashboard_page(request: Request, principal: PagePrincipal, session: SessionD
     audit_scope = principal.scope(Permission.AUDIT_READ)
     recent_events = (
         audit_service.get_all(session=session, scope=audit_scope, params=PageParams(limit=8)).items
-        if audit_scope.organisation_ids
+        if audit_service.may_read(principal)
         else []
     )
     managed = [org for org_id, org in organisations.items() if principal.can(Permission.ORGANISATION_MANAGE, org_id)]
