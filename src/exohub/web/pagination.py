@@ -36,7 +36,7 @@ class PageParams(BaseModel):
     sort: str | None = None
 
 
-def _page_params(
+async def _page_params(
     limit: Annotated[int, Query(ge=1, le=200, description="Items per page (1-200).")] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")] = 0,
     sort: Annotated[
@@ -67,11 +67,18 @@ def paginate(
     default_sort: InstrumentedAttribute[Any],
     to_item: Callable[[Any], ItemT],
 ) -> Page[ItemT]:
-    """Run ``statement`` for one page: count, sort by an allowed field (then by ``default_sort``), slice."""
-    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    """Run ``statement`` for one page: sort by an allowed field (then by ``default_sort``), slice, count.
+
+    The total comes with the rows (a window count, one round trip); only a page past the end needs a
+    separate count.
+    """
     ordered = statement.order_by(*_order_by(params.sort, sortable), default_sort)
-    rows = session.scalars(ordered.limit(params.limit).offset(params.offset)).all()
-    return Page[ItemT](items=[to_item(row) for row in rows], total=total, limit=params.limit, offset=params.offset)
+    rows = session.execute(ordered.add_columns(func.count().over()).limit(params.limit).offset(params.offset)).all()
+    if rows:
+        total = rows[0][-1]
+    else:
+        total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    return Page[ItemT](items=[to_item(row[0]) for row in rows], total=total, limit=params.limit, offset=params.offset)
 
 
 def _order_by(sort: str | None, sortable: Mapping[str, InstrumentedAttribute[Any]]) -> list[Any]:

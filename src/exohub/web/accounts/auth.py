@@ -12,8 +12,8 @@ from typing import Literal
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from exohub.web.accounts.models import AuthSession, LoginAttempt, User
-from exohub.web.accounts.service import get_by_email, principal_of
+from exohub.web.accounts.models import AuthSession, LoginAttempt, Membership, User
+from exohub.web.accounts.service import get_by_email
 from exohub.web.audit import service as audit
 from exohub.web.audit.service import AuditContext
 from exohub.web.config import Settings
@@ -124,17 +124,29 @@ def start_session(*, session: Session, settings: Settings, user: User, kind: Ses
 
 def principal_for_token(*, session: Session, token: str, kind: SessionKind) -> Principal | None:
     """Return who holds ``token``, or None if it is unknown, expired, revoked or its account inactive."""
-    auth_session = session.scalar(
-        select(AuthSession).where(
+    # Runs on every request: one query returning plain rows (one per role held), no ORM objects.
+    rows = session.execute(
+        select(User.id, User.email, User.full_name, User.is_superuser, Membership.organisation_id, Membership.role)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .where(
             AuthSession.token_digest == token_digest(token),
             AuthSession.kind == kind,
             AuthSession.revoked_at.is_(None),
             AuthSession.expires_at > utcnow(),
+            User.is_active.is_(True),
         )
-    )
-    if auth_session is None or not auth_session.user.is_active:
+    ).all()
+    if not rows:
         return None
-    return principal_of(auth_session.user)
+    first = rows[0]
+    return Principal(
+        user_id=first.id,
+        email=first.email,
+        full_name=first.full_name,
+        is_superuser=first.is_superuser,
+        roles=frozenset((row.organisation_id, row.role) for row in rows if row.organisation_id is not None),
+    )
 
 
 def end_session(*, session: Session, token: str, context: AuditContext) -> None:

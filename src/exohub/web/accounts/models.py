@@ -38,9 +38,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    memberships: Mapped[list["Membership"]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
-    )
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
 
 class Membership(Base):
@@ -56,7 +54,7 @@ class Membership(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="memberships")
-    organisation: Mapped[Organisation] = relationship(back_populates="memberships", lazy="joined")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
 
 
 class AuthSession(Base):
@@ -73,7 +71,7 @@ class AuthSession(Base):
     revoked_at: Mapped[datetime | None]
     address: Mapped[str | None] = mapped_column(String(64))
 
-    user: Mapped[User] = relationship(lazy="joined")
+    user: Mapped[User] = relationship()
 
 
 class LoginAttempt(Base):

@@ -2,7 +2,7 @@
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from exohub.web.accounts.models import Membership, Organisation, User
 from exohub.web.accounts.schemas import (
@@ -132,7 +132,12 @@ def _require_free_name(session: Session, name: str) -> None:
 def get_members(*, session: Session, scope: TenantScope, organisation_id: int, params: PageParams) -> Page[MemberRead]:
     """Return the people holding a role in an organisation."""
     scope.check(_existing(session, organisation_id), what="Organisation")
-    statement = select(Membership).join(Membership.user).where(Membership.organisation_id == organisation_id)
+    statement = (
+        select(Membership)
+        .join(Membership.user)
+        .options(contains_eager(Membership.user))
+        .where(Membership.organisation_id == organisation_id)
+    )
     return paginate(
         session,
         statement,
