@@ -37,6 +37,7 @@ import json
 import os
 import platform
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -76,6 +77,7 @@ BENCH_USER = f"admin.jp@{DEMO_DOMAIN}"
 
 GOAL_REQUESTS_PER_S = 300.0
 GOAL_P99_MS = 100.0
+OTHER_CPU_WARNING_PCT = 10.0  # CPU share of unrelated processes above which the figures are suspect
 
 COUNTRIES = ("JP", "KR", "AU", "ID", "PH", "SG", "TH", "MY", "VN", "NZ", "IN", "TW")
 ROLES = (Role.THERAPIST, Role.CLINICIAN, Role.RESEARCHER, Role.AUDITOR)
@@ -109,7 +111,9 @@ class WrkResult:
     non_2xx: int
     socket_errors: int
     server_cpu_ms_per_request: float | None = None
-    load_average_before: float | None = None
+    postgres_cpu_ms_per_request: float | None = None
+    wrk_cpu_pct: float | None = None
+    other_cpu_pct: float | None = None
 
     @property
     def goal_met(self) -> bool:
@@ -218,8 +222,8 @@ class Server:
     log_path: Path
 
     def log_tail(self, lines: int = 40) -> str:
-        text_lines = self.log_path.read_text(errors="replace").splitlines()
-        return "\n".join(text_lines[-lines:])
+        contentlines = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(contentlines[-lines:])
 
 
 @contextmanager
@@ -281,19 +285,74 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
-def process_group_cpu_s(pgid: int) -> float:
-    """User + system CPU seconds used so far by the live processes of process group ``pgid`` (Linux)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # the process ended meanwhile
-        # After "pid (comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+@dataclass(frozen=True)
+class CpuSnapshot:
+    """CPU seconds used so far: by the whole machine (busy time) and by each live process."""
+
+    taken_at: float
+    machine_busy_s: float
+    children_s: float  # CPU seconds of this script's finished (reaped) children, such as wrk
+    processes: dict[int, tuple[int, str, float]]  # pid -> (process group, command name, CPU seconds)
+
+    @classmethod
+    def take(cls) -> CpuSnapshot:
+        ticks = os.sysconf("SC_CLK_TCK")
+        # cpu  user nice system idle iowait irq softirq steal ...
+        fields = [int(n) for n in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        busy = sum(fields[:3]) + sum(fields[5:8])
+        processes: dict[int, tuple[int, str, float]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                content = stat.read_text()
+            except OSError:
+                continue  # the process ended meanwhile
+            comm = content[content.index("(") + 1 : content.rindex(")")]
+            # After "pid (comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+            rest = content[content.rindex(")") + 1 :].split()
+            processes[int(stat.parent.name)] = (int(rest[2]), comm, (int(rest[11]) + int(rest[12])) / ticks)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return cls(
+            taken_at=time.monotonic(),
+            machine_busy_s=busy / ticks,
+            children_s=children.ru_utime + children.ru_stime,
+            processes=processes,
+        )
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    server_s: float
+    postgres_s: float
+    wrk_s: float
+    other_s: float
+    elapsed_s: float
+
+    def share_pct(self, seconds: float) -> float:
+        """``seconds`` of CPU as a percentage of what all the machine's CPUs offered meanwhile."""
+        return round(100 * seconds / (self.elapsed_s * (os.cpu_count() or 1)), 1)
+
+
+def cpu_use(before: CpuSnapshot, after: CpuSnapshot, server_pgid: int) -> CpuUse:
+    """Split the machine's CPU time between two snapshots: server, PostgreSQL, wrk, and everything else.
+
+    wrk ran (and ended) in between, so its time is that of this script's reaped children.
+    """
+    server = postgres = 0.0
+    wrk = after.children_s - before.children_s
+    for pid, (pgid, comm, seconds) in after.processes.items():
+        used = seconds - (before.processes[pid][2] if pid in before.processes else 0.0)
+        if pgid == server_pgid:
+            server += used
+        elif comm.startswith("postgres"):
+            postgres += used
+    total = after.machine_busy_s - before.machine_busy_s
+    return CpuUse(
+        server_s=server,
+        postgres_s=postgres,
+        wrk_s=wrk,
+        other_s=max(0.0, total - server - postgres - wrk),
+        elapsed_s=after.taken_at - before.taken_at,
+    )
 
 
 def get_token(base_url: str) -> str:
@@ -390,19 +449,34 @@ def git_revision() -> dict[str, str | bool]:
 
 def print_table(results: list[WrkResult]) -> None:
     header = (
-        f"{'endpoint':<14} {'workers':>7} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
-        f"{'max ms':>8} {'non-2xx':>7} {'errors':>6}  goal"
+        f"{'endpoint':<14} {'workers':>7} {'conns':>5} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
+        f"{'non-2xx':>7} {'errors':>6} {'srv cpu':>7} {'pg cpu':>6} {'other%':>6}  goal"
     )
     print(f"\n{header}\n{'-' * len(header)}")
     for r in results:
         verdict = "PASS" if r.goal_met else "MISS"
         if not r.clean:
             verdict = "FAILED (errors)"
-        print(
-            f"{r.endpoint:<14} {r.workers:>7} {r.connections:>5} {r.requests_per_s:>9.1f} {r.p50_ms:>8.2f} "
-            f"{r.p90_ms:>8.2f} {r.p99_ms:>8.2f} {r.max_ms:>8.2f} {r.non_2xx:>7} {r.socket_errors:>6}  {verdict}"
+        server_cpu, db_cpu, other = (
+            "-" if v is None else f"{v:.2f}"
+            for v in (r.server_cpu_ms_per_request, r.postgres_cpu_ms_per_request, r.other_cpu_pct)
         )
-    print(f"\ngoal: >= {GOAL_REQUESTS_PER_S:.0f} req/s and p99 <= {GOAL_P99_MS:.0f} ms per endpoint")
+        print(
+            f"{r.endpoint:<14} {r.workers:>7} {r.connections:>5} {r.requests_per_s:>8.1f} {r.p50_ms:>8.2f} "
+            f"{r.p90_ms:>8.2f} {r.p99_ms:>8.2f} {r.non_2xx:>7} {r.socket_errors:>6} {server_cpu:>7} {db_cpu:>6} "
+            f"{other:>6}  {verdict}"
+        )
+    print(
+        f"\ngoal: >= {GOAL_REQUESTS_PER_S:.0f} req/s and p99 <= {GOAL_P99_MS:.0f} ms per endpoint. "
+        "srv cpu / pg cpu: CPU ms per request used by the server processes / by PostgreSQL; other%: share of "
+        "the machine's CPU taken by unrelated processes during the run."
+    )
+    busy = [r for r in results if (r.other_cpu_pct or 0) > OTHER_CPU_WARNING_PCT]
+    if busy:
+        print(
+            f"WARNING: in {len(busy)} run(s) unrelated processes took more than {OTHER_CPU_WARNING_PCT:.0f}% of the "
+            "CPUs, so those figures understate the service; rerun on a quiet machine."
+        )
 
 
 def best_workers(results: list[WrkResult]) -> int | None:
@@ -490,20 +564,25 @@ def measure(server: Server, endpoint: Endpoint, token: str, args: argparse.Names
     load = {"threads": args.threads, "connections": args.connections}
     if args.warmup > 0:
         run_wrk(url, token, duration_s=args.warmup, **load)
-    load_average = os.getloadavg()[0]
     print(
         f"wrk: {endpoint.name} ({items} items/page), {workers} worker(s), {args.connections} connections, "
-        f"{args.duration:g} s (load average before: {load_average:.2f}) ..."
+        f"{args.duration:g} s ..."
     )
-    cpu_before = process_group_cpu_s(server.process.pid)
+    before = CpuSnapshot.take()
     output = run_wrk(url, token, duration_s=args.duration, **load)
-    cpu_s = process_group_cpu_s(server.process.pid) - cpu_before
+    use = cpu_use(before, CpuSnapshot.take(), server.process.pid)
     result = parse_wrk(output, endpoint=endpoint, workers=workers, **load)
-    cpu_ms = round(1000 * cpu_s / result.requests, 2) if result.requests else None
-    result = replace(result, server_cpu_ms_per_request=cpu_ms, load_average_before=round(load_average, 2))
+    if result.requests:
+        result = replace(
+            result,
+            server_cpu_ms_per_request=round(1000 * use.server_s / result.requests, 2),
+            postgres_cpu_ms_per_request=round(1000 * use.postgres_s / result.requests, 2),
+        )
+    result = replace(result, wrk_cpu_pct=use.share_pct(use.wrk_s), other_cpu_pct=use.share_pct(use.other_s))
     print(
-        f"  {result.requests_per_s:.1f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, "
-        f"server CPU {cpu_ms} ms/request"
+        f"  {result.requests_per_s:.1f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms; CPU per "
+        f"request: server {result.server_cpu_ms_per_request} ms, PostgreSQL {result.postgres_cpu_ms_per_request} ms; "
+        f"CPU share of wrk {result.wrk_cpu_pct}%, of other processes {result.other_cpu_pct}%"
     )
     if not result.clean:
         print(f"  ERRORS: {result.non_2xx} non-2xx, {result.socket_errors} socket errors\n{output}")
