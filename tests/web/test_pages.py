@@ -78,3 +78,45 @@ def test_operator_reads_platform_events_but_no_clinic_events(client: TestClient,
     page = client.get("/audit").text
     assert "alliance 41" in page
     assert "patient 42" not in page
+
+
+def test_operator_admits_an_organisation_through_the_form(client: TestClient, session: Session) -> None:
+    operator = factories.make_user(session, is_superuser=True)
+    session.commit()
+    factories.sign_in_page(client, operator)
+    csrf = factories.csrf_of(client.get("/organisations").text)
+    refused = client.post(
+        "/organisations", data={"csrf_token": csrf, "name": "Mekong Rehab", "kind": "clinic", "country_code": "ZZ"}
+    )
+    assert refused.status_code == 422
+    assert "is not an ISO 3166-1 alpha-2 country code" in refused.text
+    admitted = client.post(
+        "/organisations",
+        follow_redirects=False,
+        data={"csrf_token": csrf, "name": "Mekong Rehab", "kind": "clinic", "country_code": "vn", "city": "Hanoi"},
+    )
+    assert admitted.status_code == 303
+    members_page = client.get(admitted.headers["location"]).text
+    assert "Mekong Rehab" in members_page
+    assert "Hanoi, Vietnam" in members_page
+
+
+def test_operator_creates_an_account_and_others_cannot(client: TestClient, session: Session) -> None:
+    operator = factories.make_user(session, is_superuser=True)
+    admin = factories.make_user(session, roles=[(factories.make_organisation(session), Role.ADMIN)])
+    session.commit()
+    form = {"email": "New.Person@Example.org", "full_name": "New Person", "password": "a long first password"}
+    factories.sign_in_page(client, operator)
+    created = client.post(
+        "/users", follow_redirects=False, data={**form, "csrf_token": factories.csrf_of(client.get("/users").text)}
+    )
+    assert created.status_code == 303
+    assert "new.person@example.org" in client.get("/users").text
+    client.cookies.clear()
+    factories.sign_in_page(client, admin)
+    refused = client.post(
+        "/users",
+        headers={"accept": "text/html"},
+        data={**form, "email": "other@example.org", "csrf_token": factories.csrf_of(client.get("/users").text)},
+    )
+    assert refused.status_code == 403
