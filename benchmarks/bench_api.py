@@ -19,7 +19,12 @@ How
     4. ``wrk`` (a second process, on loopback) warms each endpoint up briefly, then loads it for
        ``--duration`` seconds with ``--connections`` connections; its report is parsed.
     5. A table and ``benchmarks/results/bench_api.json`` give the figures; each row says PASS or MISS
-       against the goal. Non-2xx responses or socket errors fail the run (exit status 1).
+       against the goal. Non-2xx responses or socket errors fail the run (exit status 1). Each row also
+       gives the CPU time per request of the server processes and of PostgreSQL (from /proc), and the
+       share of the CPUs that unrelated processes took meanwhile: above 10% the figures are suspect.
+
+    wrk keeps every connection busy (a closed loop), so the mean latency is connections / throughput
+    (Little's law): with 50 connections, p99 <= 100 ms needs well over 500 req/s, not just 300.
 
     The server is stopped and the database dropped at the end, also after an error or Ctrl+C.
 
@@ -28,6 +33,7 @@ Usage::
     .venv/bin/python benchmarks/bench_api.py                     # the default worker count
     .venv/bin/python benchmarks/bench_api.py --workers 1 2 3     # compare worker counts
     .venv/bin/python benchmarks/bench_api.py --duration 60 --connections 100
+    PYTHONPATH=/tmp/other/src .venv/bin/python benchmarks/bench_api.py  # A/B: serve another source tree
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
@@ -114,6 +121,7 @@ class WrkResult:
     postgres_cpu_ms_per_request: float | None = None
     wrk_cpu_pct: float | None = None
     other_cpu_pct: float | None = None
+    measured_at: str = ""
 
     @property
     def goal_met(self) -> bool:
@@ -308,8 +316,13 @@ class CpuSnapshot:
                 continue  # the process ended meanwhile
             comm = content[content.index("(") + 1 : content.rindex(")")]
             # After "pid (comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+            # cutime cstime. PostgreSQL also counts its ended backends (the postmaster's reaped children): the
+            # pool opens and closes connections beyond its size under load.
             rest = content[content.rindex(")") + 1 :].split()
-            processes[int(stat.parent.name)] = (int(rest[2]), comm, (int(rest[11]) + int(rest[12])) / ticks)
+            used = int(rest[11]) + int(rest[12])
+            if comm.startswith("postgres"):
+                used += int(rest[13]) + int(rest[14])
+            processes[int(stat.parent.name)] = (int(rest[2]), comm, used / ticks)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         return cls(
             taken_at=time.monotonic(),
@@ -355,21 +368,28 @@ def cpu_use(before: CpuSnapshot, after: CpuSnapshot, server_pgid: int) -> CpuUse
     )
 
 
+def http_json(request: urllib.request.Request, timeout_s: float = 10.0) -> dict[str, Any]:
+    """Send ``request`` and return its JSON body; any failure (status, timeout, refusal) is a BenchError."""
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            body: dict[str, Any] = json.load(response)
+            return body
+    except urllib.error.HTTPError as err:
+        raise BenchError(f"{request.full_url} answered {err.code}: {err.read()[:500]!r}") from err
+    except (urllib.error.URLError, OSError) as err:  # TimeoutError and ConnectionError are OSErrors
+        raise BenchError(f"{request.full_url} did not answer within {timeout_s:g} s: {err}") from err
+
+
 def get_token(base_url: str) -> str:
     body = urllib.parse.urlencode({"username": BENCH_USER, "password": DEMO_PASSWORD}).encode()
     request = urllib.request.Request(f"{base_url}/api/v1/auth/token", data=body, method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return str(json.load(response)["access_token"])
+    return str(http_json(request)["access_token"])
 
 
 def check_endpoint(base_url: str, endpoint: Endpoint, token: str) -> int:
     """Fetch the endpoint once; fail unless it answers 200 with items. Return the number of items."""
     request = urllib.request.Request(f"{base_url}{endpoint.path}", headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            page = json.load(response)
-    except urllib.error.HTTPError as err:
-        raise BenchError(f"{endpoint.path} answered {err.code}: {err.read()[:500]!r}") from err
+    page = http_json(request)
     if not page.get("items"):
         raise BenchError(f"{endpoint.path} returned no items: {page!r}")
     return len(page["items"])
@@ -468,8 +488,9 @@ def print_table(results: list[WrkResult]) -> None:
         )
     print(
         f"\ngoal: >= {GOAL_REQUESTS_PER_S:.0f} req/s and p99 <= {GOAL_P99_MS:.0f} ms per endpoint. "
-        "srv cpu / pg cpu: CPU ms per request used by the server processes / by PostgreSQL; other%: share of "
-        "the machine's CPU taken by unrelated processes during the run."
+        "srv cpu / pg cpu: CPU ms per request used by the server processes / by PostgreSQL (its backends, "
+        "including connections opened and closed meanwhile); other%: share of the machine's CPU taken by "
+        "unrelated processes during the run."
     )
     busy = [r for r in results if (r.other_cpu_pct or 0) > OTHER_CPU_WARNING_PCT]
     if busy:
@@ -517,7 +538,6 @@ def write_json(path: Path, args: argparse.Namespace, results: list[WrkResult], d
                 **asdict(r),
                 "goal_met": r.goal_met,
                 "clean": r.clean,
-                "date": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             for r in results
         ],
@@ -578,7 +598,12 @@ def measure(server: Server, endpoint: Endpoint, token: str, args: argparse.Names
             server_cpu_ms_per_request=round(1000 * use.server_s / result.requests, 2),
             postgres_cpu_ms_per_request=round(1000 * use.postgres_s / result.requests, 2),
         )
-    result = replace(result, wrk_cpu_pct=use.share_pct(use.wrk_s), other_cpu_pct=use.share_pct(use.other_s))
+    result = replace(
+        result,
+        wrk_cpu_pct=use.share_pct(use.wrk_s),
+        other_cpu_pct=use.share_pct(use.other_s),
+        measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
     print(
         f"  {result.requests_per_s:.1f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms; CPU per "
         f"request: server {result.server_cpu_ms_per_request} ms, PostgreSQL {result.postgres_cpu_ms_per_request} ms; "
@@ -590,19 +615,21 @@ def measure(server: Server, endpoint: Endpoint, token: str, args: argparse.Names
     return result
 
 
-def benchmark(args: argparse.Namespace, database_url: str, data_dir: Path) -> list[WrkResult]:
-    """Seed, then for each worker count: start the server, sign in, and measure each endpoint."""
+def benchmark(args: argparse.Namespace, database_url: str, data_dir: Path, results: list[WrkResult]) -> None:
+    """Seed, then for each worker count: start the server, sign in, and measure each endpoint into ``results``."""
     home_id = seed(database_url, organisations=args.organisations, members=args.members)
     endpoints = (
         Endpoint("organisations", "/api/v1/organisations?limit=50"),
         Endpoint("members", f"/api/v1/organisations/{home_id}/members?limit=50"),
     )
-    results: list[WrkResult] = []
     for workers in args.workers:
         with running_server(database_url, workers=workers, pool_size=args.pool_size, data_dir=data_dir) as server:
-            token = get_token(server.base_url)
-            results.extend(measure(server, endpoint, token, args, workers) for endpoint in endpoints)
-    return results
+            try:
+                token = get_token(server.base_url)
+                for endpoint in endpoints:
+                    results.append(measure(server, endpoint, token, args, workers))
+            except BenchError as err:
+                raise BenchError(f"{err}\nserver log (tail):\n{server.log_tail()}") from err
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -617,11 +644,14 @@ def main(argv: list[str] | None = None) -> int:
             tempfile.TemporaryDirectory(prefix="exohub-bench-") as tmp,
             bench_database(args.database_url, args.admin_database) as database_url,
         ):
-            results = benchmark(args, database_url, Path(tmp))
+            benchmark(args, database_url, Path(tmp), results)
     except KeyboardInterrupt:
         print("\ninterrupted; server stopped and database dropped", file=sys.stderr)
         return 130
     except BenchError as err:
+        if results:
+            print("\nfigures measured before the failure:")
+            print_table(results)
         print(f"\nbenchmark failed: {err}", file=sys.stderr)
         return 1
     print_table(results)
