@@ -15,3 +15,7 @@ class SafetyViolation(ExohubError):  # noqa: N818 - the established name in the 
 
 class ConfigurationError(ExohubError):
     """The platform is configured in a way that is unsafe or cannot work."""
+
+
+class ExohubWarning(UserWarning):
+    """Suspicious but valid input (an unusual sampling rate, many rejected strides): the result may be poor."""
