@@ -28,13 +28,13 @@ def check_time(time_s: np.ndarray, *, where: str) -> None:
         raise ValidationError(f"{where}: no samples.")
     if not np.all(np.isfinite(time_s)):
         bad = int(np.flatnonzero(~np.isfinite(time_s))[0])
-        raise ValidationError(f"{where}: time_s is not a finite number at sample {bad} ({time_s[bad]!r}).")
+        raise ValidationError(f"{where}: time_s is not a finite number at sample {bad} ({float(time_s[bad])!r}).")
     steps = np.diff(time_s)
     if np.any(steps <= 0):
         bad = int(np.flatnonzero(steps <= 0)[0])
         kind = "duplicated" if steps[bad] == 0 else "goes backwards"
         raise ValidationError(
-            f"{where}: time_s {kind} at sample {bad + 1} ({time_s[bad]!r} then {time_s[bad + 1]!r}); "
+            f"{where}: time_s {kind} at sample {bad + 1} ({float(time_s[bad])!r} then {float(time_s[bad + 1])!r}); "
             "time must be strictly increasing."
         )
 
@@ -68,7 +68,7 @@ def _check_stream(stream: pd.DataFrame, index: int) -> pd.DataFrame:
     if infinite.any():
         row, col = (int(i[0]) for i in np.nonzero(infinite))
         raise ValidationError(
-            f"{where}: channel {stream.columns[col]!r} is infinite at time_s={time_s[row]!r}; "
+            f"{where}: channel {stream.columns[col]!r} is infinite at time_s={float(time_s[row])!r}; "
             "mark missing samples as NaN instead."
         )
     frame = pd.DataFrame(values, index=pd.Index(time_s, name=TIME_COLUMN), columns=list(stream.columns))
