@@ -8,4 +8,12 @@ from exohub.signals.info import RecordingInfo
 from exohub.signals.io import read_recording, write_recording
 from exohub.signals.recording import Recording
 
-__all__ = ["Channel", "Recording", "RecordingInfo", "channel_name", "parse_channel", "read_recording", "write_recording"]
+__all__ = [
+    "Channel",
+    "Recording",
+    "RecordingInfo",
+    "channel_name",
+    "parse_channel",
+    "read_recording",
+    "write_recording",
+]

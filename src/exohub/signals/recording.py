@@ -52,7 +52,8 @@ def nominal_rate_hz(time_s: np.ndarray, *, where: str) -> float:
     return round(rate_hz, 6)
 
 
-def _check_stream(stream: pd.DataFrame, index: int) -> pd.DataFrame:
+def _check_stream(stream: pd.DataFrame, index: int) -> tuple[pd.DataFrame, float]:
+    """Return the stream as float64 indexed by ``time_s`` (without copying what already is) and its rate."""
     where = f"stream {index}"
     if not isinstance(stream, pd.DataFrame):
         raise TypeError(f"{where} must be a pandas DataFrame indexed by time_s, got {type(stream).__name__}.")
@@ -62,8 +63,8 @@ def _check_stream(stream: pd.DataFrame, index: int) -> pd.DataFrame:
         parse_channel(name)
     time_s = np.asarray(stream.index, dtype=np.float64)
     check_time(time_s, where=where)
-    nominal_rate_hz(time_s, where=where)
-    values = stream.to_numpy(dtype=np.float64)
+    rate_hz = nominal_rate_hz(time_s, where=where)
+    values = stream.to_numpy(dtype=np.float64, copy=False)
     infinite = np.isinf(values)
     if infinite.any():
         row, col = (int(i[0]) for i in np.nonzero(infinite))
@@ -71,8 +72,10 @@ def _check_stream(stream: pd.DataFrame, index: int) -> pd.DataFrame:
             f"{where}: channel {stream.columns[col]!r} is infinite at time_s={float(time_s[row])!r}; "
             "mark missing samples as NaN instead."
         )
+    if all(dtype == np.float64 for dtype in stream.dtypes) and stream.index.dtype == np.float64:
+        return stream.rename_axis(TIME_COLUMN), rate_hz
     frame = pd.DataFrame(values, index=pd.Index(time_s, name=TIME_COLUMN), columns=list(stream.columns))
-    return frame
+    return frame, rate_hz
 
 
 def _check_events(events: pd.DataFrame | None) -> pd.DataFrame:
@@ -133,7 +136,9 @@ class Recording:
         events: pd.DataFrame | None = None,
         labels: pd.DataFrame | None = None,
     ) -> None:
-        self.streams: list[pd.DataFrame] = [_check_stream(stream, i) for i, stream in enumerate(streams)]
+        checked = [_check_stream(stream, i) for i, stream in enumerate(streams)]
+        self.streams: list[pd.DataFrame] = [stream for stream, _ in checked]
+        self._rates_hz = [rate_hz for _, rate_hz in checked]
         if not self.streams:
             raise ValidationError("A recording needs at least one stream of channels.")
         self._stream_of: dict[str, int] = {}
@@ -161,8 +166,7 @@ class Recording:
 
     def sampling_rate_hz(self, name: str) -> float:
         """Return the nominal sampling rate of channel ``name`` (from the median sample period)."""
-        stream = self.streams[self._index_of(name)]
-        return nominal_rate_hz(np.asarray(stream.index), where=f"channel {name!r}")
+        return self._rates_hz[self._index_of(name)]
 
     def pick(
         self, *, quantity: str | Sequence[str] | None = None, side: str | None = None, body_part: str | None = None
@@ -253,7 +257,7 @@ class Recording:
             stream = self.streams[i]
             time_s = np.asarray(stream.index)
             values = stream.loc[:, stream_names].to_numpy()
-            rate_hz = nominal_rate_hz(time_s, where=f"stream {i}")
+            rate_hz = self._rates_hz[i]
             if rate_hz > sampling_rate_hz * 1.01:
                 values = _anti_alias(values, rate_hz=rate_hz, target_hz=sampling_rate_hz)
             for j, name in enumerate(stream_names):
