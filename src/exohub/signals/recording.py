@@ -161,12 +161,12 @@ class Recording:
 
     def channel(self, name: str) -> Channel:
         """Return the parsed :class:`~exohub.signals.channels.Channel` called ``name``."""
-        self._index_of(name)
+        self.stream_index(name)
         return parse_channel(name)
 
     def sampling_rate_hz(self, name: str) -> float:
         """Return the nominal sampling rate of channel ``name`` (from the median sample period)."""
-        return self._rates_hz[self._index_of(name)]
+        return self._rates_hz[self.stream_index(name)]
 
     def pick(
         self, *, quantity: str | Sequence[str] | None = None, side: str | None = None, body_part: str | None = None
@@ -187,7 +187,7 @@ class Recording:
 
     def get(self, names: Sequence[str]) -> pd.DataFrame:
         """Return the channels ``names`` as one DataFrame; they must share a stream (else :meth:`align` them)."""
-        indices = {self._index_of(name) for name in names}
+        indices = {self.stream_index(name) for name in names}
         if len(indices) != 1:
             raise ValidationError(
                 f"Channels {list(names)} come from streams with different clocks; use Recording.align() first."
@@ -227,7 +227,7 @@ class Recording:
     def drop(self, names: Sequence[str]) -> Recording:
         """Return the recording without the channels ``names``."""
         for name in names:
-            self._index_of(name)
+            self.stream_index(name)
         streams = [stream.drop(columns=[n for n in names if n in stream.columns]) for stream in self.streams]
         return self._replace(streams=[stream for stream in streams if stream.shape[1]])
 
@@ -246,7 +246,7 @@ class Recording:
         names = list(self.channels if names is None else names)
         by_stream: dict[int, list[str]] = {}
         for name in names:
-            by_stream.setdefault(self._index_of(name), []).append(name)
+            by_stream.setdefault(self.stream_index(name), []).append(name)
         start = max(self.streams[i].index[0] for i in by_stream) if tmin_s is None else float(tmin_s)
         end = min(self.streams[i].index[-1] for i in by_stream)
         if end <= start:
@@ -279,8 +279,8 @@ class Recording:
             return self.streams[0].copy()
         return pd.concat(self.streams, axis=1, sort=True).rename_axis(TIME_COLUMN)
 
-    # --- internals -------------------------------------------------------------------------------------------------
-    def _index_of(self, name: str) -> int:
+    def stream_index(self, name: str) -> int:
+        """Return the index in :attr:`streams` of the stream holding channel ``name``."""
         try:
             return self._stream_of[name]
         except KeyError:
@@ -288,6 +288,7 @@ class Recording:
                 f"The recording has no channel {name!r}; it has {', '.join(self.channels)}."
             ) from None
 
+    # --- internals -------------------------------------------------------------------------------------------------
     def _derived_info(self, key: str) -> Any:
         if key == "channels":
             return self.channels

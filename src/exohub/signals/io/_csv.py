@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from exohub._utils import atomic_path
 from exohub.exceptions import ValidationError
 from exohub.signals.channels import parse_channel
 from exohub.signals.consts import TIME_COLUMN
@@ -88,12 +89,8 @@ def write_csv(recording: Recording, path: str | Path) -> Path:
     frame = pd.concat([_stream_for_csv(stream) for stream in recording.streams], axis=1, sort=True).rename_axis(
         TIME_COLUMN
     )
-    partial = path.with_name(f".{path.name}.partial")
-    try:
+    with atomic_path(path) as partial:
         frame.to_csv(partial, na_rep="", lineterminator="\n")
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
     return path
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from exohub._utils import atomic_path
 from exohub.exceptions import ValidationError
 from exohub.signals.consts import TIME_COLUMN
 from exohub.signals.info import RecordingInfo
@@ -59,14 +60,10 @@ def write_parquet(recording: Recording, path: str | Path) -> Path:
         "events": recording.events.to_dict(orient="list"),
     }
     table = pa.table(columns).replace_schema_metadata({METADATA_KEY: json.dumps(metadata).encode()})
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        # Byte-stream split makes sensor floats compress better and faster than plain or dictionary encoding.
-        floats = [name for name in table.column_names if name != STREAM_COLUMN]
+    # Byte-stream split makes sensor floats compress better and faster than plain or dictionary encoding.
+    floats = [name for name in table.column_names if name != STREAM_COLUMN]
+    with atomic_path(path) as partial:
         pq.write_table(table, partial, compression="zstd", use_dictionary=[STREAM_COLUMN], use_byte_stream_split=floats)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
     return path
 
 
