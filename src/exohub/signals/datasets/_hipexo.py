@@ -43,10 +43,24 @@ def load_hipexo(path: str | Path) -> Recording:
     Returns
     -------
     Recording
-        One 200 Hz stream: ``left/right_hip_angle`` (rad), ``left/right_hip_velocity`` (rad/s) and the pelvis IMU
-        (``pelvis_gyr_*`` rad/s, ``pelvis_acc_*`` m/s²). ``labels`` hold ``left_phase``, ``right_phase`` in [0, 1)
-        and ``locomotion_mode`` (codes of :data:`HIPEXO_MODES`). The labels' phase 0 is the maximum of hip flexion
-        in late swing (``info["phase_definition"]``), not heel strike.
+        One 200 Hz stream: ``left/right_hip_angle`` (rad, flexion positive), ``left/right_hip_velocity`` (rad/s,
+        flexion positive) and the pelvis IMU (``pelvis_gyr_*`` rad/s, ``pelvis_acc_*`` m/s²). ``labels`` hold
+        ``left_phase``, ``right_phase`` in [0, 1) and ``locomotion_mode`` (codes of :data:`HIPEXO_MODES`).
+
+    Notes
+    -----
+    The files store the hip angle and velocity extension-positive; the loader negates both so that flexion is
+    positive (ISB, the exohub convention). Evidence, on every subject and both legs: the raw angle spans about
+    -70 to +16 degrees (stair ascent flexes the hip about 60-70 degrees, so the large negative values are
+    flexion), and the raw velocity is negatively skewed (swing flexion is faster than stance extension, so a
+    flexion-positive velocity is positively skewed; see
+    :func:`~exohub.signals.events._angle_event_detection.flexion_sign_from_data`).
+
+    The labels' phase 0 is the **maximum of hip extension** in late stance (the maxima of the raw file angle),
+    not heel strike and not maximum flexion: the circular mean of the label phase at the hip-extension maxima
+    found by :class:`~exohub.signals.events.AngleEventDetection` is 0.00-0.01 on every subject and leg, while at
+    the flexion maxima it is 0.33-0.49 (``benchmarks/validate_phase.py``). In a heel-strike cycle maximum hip
+    extension falls at about 50-60 %, shortly before toe off. ``info["phase_definition"]`` says so.
 
     References
     ----------
@@ -61,6 +75,7 @@ def load_hipexo(path: str | Path) -> Recording:
     time_s = np.arange(values.shape[0]) / HIPEXO_SAMPLING_RATE_HZ
     index = pd.Index(time_s, name=TIME_COLUMN)
     stream = pd.DataFrame(values[:, :10], index=index, columns=list(HIPEXO_CHANNELS))
+    stream.iloc[:, :4] *= -1.0  # extension-positive in the files; flexion-positive in exohub (see Notes)
     labels = pd.DataFrame(
         {
             "left_phase": phase_from_cos_sin(values[:, 11], values[:, 12]),
@@ -75,6 +90,6 @@ def load_hipexo(path: str | Path) -> Recording:
         "condition": "" if match is None else {"ZI": "unpowered", "BT": "assisted"}[match["condition"]],
         "device": "bilateral hip exoskeleton",
         "source": f"hipexo_gait_phase/{path.parent.name}/{path.name}",
-        "phase_definition": "0 = maximum hip flexion (late swing)",
+        "phase_definition": "0 = maximum hip extension (late stance, before toe off); linear between maxima",
     }
     return Recording([stream], info, labels=labels)

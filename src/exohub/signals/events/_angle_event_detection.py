@@ -1,0 +1,273 @@
+"""Gait events from a hip or thigh sagittal angle: offline (``AngleEventDetection``) and streaming."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Self
+
+import numpy as np
+import pandas as pd
+from scipy import signal
+
+from exohub._utils._checks import check_option
+from exohub.exceptions import ExohubWarning, ValidationError
+from exohub.signals.base import BaseAlgorithm, BaseEventDetection
+from exohub.signals.events._common import check_frame, check_positive, check_sampling_rate, make_events
+
+FLEXION_SIGNS = ("auto", "positive", "negative")
+#: below this standardised skewness of the angular velocity the sign of flexion cannot be told from the data.
+MIN_SIGN_SKEWNESS = 0.1
+
+
+def flexion_sign_from_data(velocity: np.ndarray) -> tuple[float, float]:
+    """Return (+1 or -1, skewness): the sign that makes hip/thigh flexion positive, from the angular velocity.
+
+    In walking the hip flexes during swing (about 35-40 % of the cycle) and extends during stance (60-65 %): the
+    flexing velocities are larger and briefer than the extending ones, so the velocity of a flexion-positive angle
+    is positively skewed. Noise and standing add a symmetric mass and do not flip the sign.
+    """
+    centred = velocity - np.mean(velocity)
+    spread = np.sqrt(np.mean(centred**2))
+    if spread == 0:
+        return 1.0, 0.0
+    skewness = float(np.mean(centred**3) / spread**3)
+    return (1.0 if skewness >= 0 else -1.0), skewness
+
+
+def _refine_peaks(values: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+    """Sub-sample peak positions (in samples) by a parabola through each peak and its two neighbours."""
+    inner = peaks[(peaks > 0) & (peaks < values.size - 1)]
+    offsets = np.zeros(peaks.size)
+    left, centre, right = values[inner - 1], values[inner], values[inner + 1]
+    curvature = left - 2 * centre + right
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shift = np.where(curvature != 0, 0.5 * (left - right) / curvature, 0.0)
+    offsets[(peaks > 0) & (peaks < values.size - 1)] = np.clip(shift, -0.5, 0.5)
+    return peaks + offsets
+
+
+def find_angle_extrema(
+    flexion: np.ndarray, *, sampling_rate_hz: float, min_stride_time_s: float, min_range_rad: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the sub-sample positions (samples) of flexion maxima and of extension maxima (minima of ``flexion``).
+
+    A maximum counts when it rises at least ``min_range_rad`` above the troughs on both sides (its prominence) and
+    is the highest within ``min_stride_time_s``; the same holds for minima. Standing still has no prominent extreme.
+    """
+    distance = max(1, int(min_stride_time_s * sampling_rate_hz))
+    maxima, _ = signal.find_peaks(flexion, distance=distance, prominence=min_range_rad)
+    minima, _ = signal.find_peaks(-flexion, distance=distance, prominence=min_range_rad)
+    return _refine_peaks(flexion, maxima), _refine_peaks(-flexion, minima)
+
+
+class AngleEventDetection(BaseEventDetection):
+    """Initial contact at maximum hip (or thigh) flexion and a final-contact proxy at maximum extension.
+
+    Parameters
+    ----------
+    min_stride_time_s
+        Two events of one kind are at least this far apart (the shortest stride expected).
+    min_range_rad
+        An extreme counts only when the angle swings at least this much around it (peak prominence); it rejects
+        standing still, shuffling and sensor noise. 0.15 rad is about 9 degrees; walking hips move 35-50 degrees.
+    lowpass_cutoff_hz
+        Zero-phase Butterworth low-pass (4th order) applied before the search; ``None`` or a cutoff at or above
+        0.45 x the sampling rate skips it.
+    flexion_sign
+        ``"positive"`` (ISB, the exohub convention), ``"negative"`` (the angle is extension-positive), or ``"auto"``:
+        told from the data by the skewness of the angular velocity (flexion in swing is faster than extension in
+        stance). A skewness below 0.1 in magnitude is ambiguous and warns.
+
+    Attributes
+    ----------
+    events_
+        ``event`` (``initial_contact`` | ``final_contact``) and ``time_s``, sorted by time.
+    flexion_sign_
+        +1.0 if the input is flexion-positive, -1.0 if it was negated.
+    velocity_skewness_
+        The skewness used for ``"auto"`` (NaN when the sign was given).
+
+    Other Parameters
+    ----------------
+    data
+        DataFrame indexed by ``time_s`` with the column ``angle`` (rad) and optionally ``velocity`` (rad/s, used
+        only to tell the sign).
+    sampling_rate_hz
+        The sampling rate of ``data``.
+
+    Notes
+    -----
+    Hip flexion peaks in late swing (about 85-95 % of a heel-strike cycle) and stays near its peak until heel
+    strike, so initial contact here is an early proxy of heel strike: expect it 20-100 ms before a force-plate
+    heel strike. Maximum hip extension occurs in late stance, around contralateral heel strike and shortly before
+    toe off, so ``final_contact`` is an early proxy of toe off (typically 5-10 % of the cycle, 50-120 ms, early).
+    Measure the bias on your population before using either as a precise timing.
+
+    Examples
+    --------
+    >>> det = AngleEventDetection().detect(frame, sampling_rate_hz=200.0)  # doctest: +SKIP
+    >>> det.events_.query("event == 'initial_contact'")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        min_stride_time_s: float = 0.6,
+        min_range_rad: float = 0.15,
+        lowpass_cutoff_hz: float | None = 6.0,
+        flexion_sign: str = "auto",
+    ) -> None:
+        self.min_stride_time_s = min_stride_time_s
+        self.min_range_rad = min_range_rad
+        self.lowpass_cutoff_hz = lowpass_cutoff_hz
+        self.flexion_sign = flexion_sign
+
+    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float) -> Self:
+        """Find the events in ``data``; set ``events_``, ``flexion_sign_`` and ``velocity_skewness_``."""
+        rate = check_sampling_rate(sampling_rate_hz)
+        check_positive("min_stride_time_s", self.min_stride_time_s)
+        check_positive("min_range_rad", self.min_range_rad)
+        check_option("flexion_sign", self.flexion_sign, FLEXION_SIGNS)
+        time_s = check_frame(data, required=["angle"])
+        self.data, self.sampling_rate_hz = data, rate
+        angle = data["angle"].to_numpy(dtype=np.float64)
+        smooth = self._lowpass(angle, rate)
+        self.flexion_sign_, self.velocity_skewness_ = self._sign(data, smooth, rate)
+        maxima, minima = find_angle_extrema(
+            self.flexion_sign_ * smooth,
+            sampling_rate_hz=rate,
+            min_stride_time_s=self.min_stride_time_s,
+            min_range_rad=self.min_range_rad,
+        )
+        positions = np.arange(time_s.size, dtype=np.float64)
+        self.events_ = make_events(np.interp(maxima, positions, time_s), np.interp(minima, positions, time_s))
+        return self
+
+    def _lowpass(self, angle: np.ndarray, rate: float) -> np.ndarray:
+        cutoff = self.lowpass_cutoff_hz
+        if cutoff is None:
+            return angle
+        check_positive("lowpass_cutoff_hz", cutoff)
+        if cutoff >= 0.45 * rate or angle.size < 30:
+            return angle
+        sos = signal.butter(4, cutoff, fs=rate, output="sos")
+        return signal.sosfiltfilt(sos, angle)
+
+    def _sign(self, data: pd.DataFrame, smooth: np.ndarray, rate: float) -> tuple[float, float]:
+        if self.flexion_sign != "auto":
+            return (1.0 if self.flexion_sign == "positive" else -1.0), math.nan
+        if "velocity" in data.columns:
+            velocity = data["velocity"].to_numpy(dtype=np.float64)
+            if not np.all(np.isfinite(velocity)):
+                raise ValidationError("column 'velocity' has non-finite values; drop it or fill the gaps.")
+        else:
+            velocity = np.gradient(smooth) * rate
+        sign, skewness = flexion_sign_from_data(velocity)
+        if abs(skewness) < MIN_SIGN_SKEWNESS:
+            warnings.warn(
+                f"the sign of hip flexion is ambiguous in this angle (velocity skewness {skewness:.3f}); "
+                "assuming flexion-positive. Pass flexion_sign='positive' or 'negative' to set it.",
+                ExohubWarning,
+                stacklevel=3,
+            )
+        return sign, skewness
+
+
+class StreamingAngleEventDetection(BaseAlgorithm):
+    """Causal detector of flexion maxima (initial contact) or extension maxima on a flexion-positive angle.
+
+    Parameters
+    ----------
+    event
+        ``"initial_contact"``: maxima of flexion; ``"final_contact"``: maxima of extension (minima of the angle).
+    delay_s
+        A maximum is confirmed when no higher value has come for ``delay_s`` and the angle has fallen at least
+        ``min_drop_rad`` below it: the latency is the longer of the two.
+    min_range_rad
+        Hysteresis: after an event the detector re-arms only once the angle has moved at least this much away
+        from the extreme and back (it must leave the opposite trough by this much), so plateaus and noise make
+        one event, and standing still makes none.
+    min_stride_time_s
+        Refractory period: an extreme closer than this to the previous event is not reported.
+    min_drop_rad
+        How far the angle must fall back from a maximum to confirm it; a pause in a slow ramp (hip extension in
+        stance often has one) is not a maximum.
+
+    Attributes
+    ----------
+    events_
+        From :meth:`detect`: ``event`` and ``time_s`` of the extremes (not of their detection).
+    detected_at_s_
+        From :meth:`detect`: when each event was known, ``time_s + delay_s`` up to one sample.
+
+    Notes
+    -----
+    The latency of an event is at least ``delay_s`` (rounded up to the next sample: 50 ms by default, 10 samples
+    at 200 Hz) and longer when the angle turns slowly: it must also fall ``min_drop_rad`` from the extreme. On
+    the hip-exoskeleton data the median latency is about 60-80 ms (``benchmarks/validate_phase.py`` prints it).
+    :attr:`last_event_time_s` gives the extreme's own time so a phase estimator can anchor on it. No
+    filter is applied: feed it an angle that is already smooth (an encoder, or a causal low-pass upstream,
+    whose group delay adds to the latency).
+    """
+
+    def __init__(
+        self,
+        event: str = "initial_contact",
+        delay_s: float = 0.05,
+        min_range_rad: float = 0.15,
+        min_stride_time_s: float = 0.6,
+        min_drop_rad: float = 0.03,
+    ) -> None:
+        self.event = event
+        self.delay_s = delay_s
+        self.min_range_rad = min_range_rad
+        self.min_stride_time_s = min_stride_time_s
+        self.min_drop_rad = min_drop_rad
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the signal so far (a new recording or a restart of the loop)."""
+        check_option("event", self.event, ("initial_contact", "final_contact"))
+        self._polarity = 1.0 if self.event == "initial_contact" else -1.0
+        self._armed = False
+        self._trough = math.inf
+        self._peak = -math.inf
+        self._peak_time_s = math.nan
+        self.last_event_time_s = math.nan
+
+    def step(self, time_s: float, angle_rad: float) -> bool:
+        """Take one sample; return True when an extreme has just been confirmed (its time: ``last_event_time_s``)."""
+        value = self._polarity * angle_rad
+        if not self._armed:
+            self._trough = min(self._trough, value)
+            if value - self._trough >= self.min_range_rad:
+                self._armed, self._peak, self._peak_time_s = True, value, time_s
+            return False
+        if value > self._peak:
+            self._peak, self._peak_time_s = value, time_s
+            return False
+        if time_s - self._peak_time_s < self.delay_s - 1e-9 or self._peak - value < self.min_drop_rad:
+            return False
+        self._armed, self._trough = False, value
+        if self._peak_time_s - self.last_event_time_s < self.min_stride_time_s:
+            return False
+        self.last_event_time_s = self._peak_time_s
+        return True
+
+    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float) -> Self:
+        """Run :meth:`step` over ``data["angle"]`` from a fresh state; set ``events_`` and ``detected_at_s_``."""
+        check_sampling_rate(sampling_rate_hz)
+        for name in ("delay_s", "min_range_rad", "min_stride_time_s", "min_drop_rad"):
+            check_positive(name, getattr(self, name))
+        time_s = check_frame(data, required=["angle"])
+        self.data, self.sampling_rate_hz = data, float(sampling_rate_hz)
+        self.reset()
+        events, detected = [], []
+        for t, angle in zip(time_s.tolist(), data["angle"].to_numpy(dtype=np.float64).tolist(), strict=True):
+            if self.step(t, angle):
+                events.append(self.last_event_time_s)
+                detected.append(t)
+        times = np.asarray(events, dtype=np.float64)
+        self.events_ = make_events(times) if self.event == "initial_contact" else make_events(np.empty(0), times)
+        self.detected_at_s_ = np.asarray(detected, dtype=np.float64)
+        return self
