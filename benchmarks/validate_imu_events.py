@@ -78,6 +78,16 @@ def validate(rotations: int = N_ROTATIONS, seed: int = 0) -> dict:
     return result
 
 
+def score_gaitmap(path: Path) -> dict:
+    """Score gaitmap's events (from ``_gaitmap_reference.py``) against the same motion-capture reference."""
+    found = json.loads(path.read_text())
+    detected = {
+        side: pd.DataFrame([(event, t) for event, times in kinds.items() for t in times], columns=["event", "time_s"])
+        for side, kinds in found.items()
+    }
+    return _score(detected, load_gaitmap_imu(DATA / "imu_sample.csv").events)
+
+
 def _score(detected: dict[str, pd.DataFrame], reference: pd.DataFrame) -> dict:
     scores = {}
     for event, short in (("initial_contact", "ic"), ("final_contact", "fc")):
@@ -152,8 +162,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--rotations", type=int, default=N_ROTATIONS)
+    parser.add_argument("--gaitmap", type=Path, help="JSON written by _gaitmap_reference.py, scored the same way")
     args = parser.parse_args()
     result = {"validation": validate(args.rotations), "speed": bench()}
+    if args.gaitmap:
+        result["gaitmap_rampp"] = score_gaitmap(args.gaitmap)
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -169,6 +182,13 @@ def main() -> None:
         f"  {rot['n']} random rotations per foot: same events {rot['same_events']}, "
         f"max time shift {rot['max_time_shift_ms']:.3g} ms"
     )
+    if "gaitmap_rampp" in result:
+        print("gaitmap BarthDtw + RamppEventDetection (its own sensor frame), same matching:")
+        for name, s in result["gaitmap_rampp"].items():
+            print(
+                f"  {name.upper()}: F1 {s['f1']:.3f} ({s['tp']}/{s['n_reference']} ref, {s['n_detected']} det)  "
+                f"bias {s['bias_ms']:+.1f} ms  SD {s['sd_ms']:.1f} ms  MAE {s['mae_ms']:.1f} ms"
+            )
     sp = result["speed"]
     print(
         f"speed: 1 h bilateral foot IMU at 200 Hz: best {sp['best_s']:.3f} s, median {sp['median_s']:.3f} s "

@@ -21,7 +21,9 @@ def find_mid_swings(
 ) -> np.ndarray:
     """Sample indices of mid-swing peaks: positive lobes above both an absolute and a recording-relative height."""
     distance = max(round(min_stride_s * sampling_rate_hz), 1)
-    peaks, properties = signal.find_peaks(rate_smooth, height=min_rate, distance=distance, prominence=min_rate)
+    peaks, properties = signal.find_peaks(
+        rate_smooth, height=min_rate, distance=distance, prominence=min_rate, wlen=4 * distance + 1
+    )
     if peaks.size == 0:
         return peaks
     heights = properties["peak_heights"]

@@ -45,6 +45,8 @@ STILL_ACC_TOL_M_S2 = 1.5
 STILL_WINDOW_S = 0.05
 #: Less still time than this and gravity comes from the mean of the whole recording.
 MIN_STILL_S = 0.25
+#: The travel rule integrates block means at about this rate (integrals are kept; it only decides a sign).
+TRAVEL_RATE_HZ = 50.0
 
 
 @dataclass(frozen=True)
@@ -164,13 +166,21 @@ def find_sagittal_frame(
     still = find_still_samples(acc, gyr, sampling_rate_hz)
     enough_still = still.sum() >= MIN_STILL_S * sampling_rate_hz
     gravity = _unit(acc[still].mean(axis=0) if enough_still else acc.mean(axis=0), "the mean acceleration")
-    horizontal = gyr - np.outer(gyr @ gravity, gravity)
-    eigenvalues, eigenvectors = np.linalg.eigh(horizontal.T @ horizontal)
+    to_horizontal = np.eye(3) - np.outer(gravity, gravity)
+    eigenvalues, eigenvectors = np.linalg.eigh(to_horizontal @ (gyr.T @ gyr) @ to_horizontal)
     axis = _unit(eigenvectors[:, -1] - (eigenvectors[:, -1] @ gravity) * gravity, "the main rotation axis")
     planarity = float(eigenvalues[-1] / max(eigenvalues[-1] + eigenvalues[-2], np.finfo(float).tiny))
     rate = gyr @ axis
     if location == "foot" and enough_still and not still.all():
-        sign, confidence = _travel_sign(acc, rate, gravity, axis, still, sampling_rate_hz)
+        factor = max(int(sampling_rate_hz // TRAVEL_RATE_HZ), 1)
+        sign, confidence = _travel_sign(
+            block_mean(acc, factor),
+            block_mean(rate, factor),
+            gravity,
+            axis,
+            block_mean(still.astype(np.float64), factor) == 1.0,
+            sampling_rate_hz / factor,
+        )
         rule = "travel"
     else:
         sign, confidence = _swing_peak_sign(rate)
@@ -190,9 +200,17 @@ def find_sagittal_frame(
 def find_still_samples(acc: np.ndarray, gyr: np.ndarray, sampling_rate_hz: float) -> np.ndarray:
     """Return a boolean mask of samples where the sensor is still (small rotation, acceleration about 1 g)."""
     window = max(round(STILL_WINDOW_S * sampling_rate_hz), 1)
-    gyr_norm = ndimage.uniform_filter1d(np.linalg.norm(gyr, axis=1), window, mode="nearest")
-    acc_norm = ndimage.uniform_filter1d(np.linalg.norm(acc, axis=1), window, mode="nearest")
+    gyr_norm = ndimage.uniform_filter1d(np.sqrt(np.einsum("ij,ij->i", gyr, gyr)), window, mode="nearest")
+    acc_norm = ndimage.uniform_filter1d(np.sqrt(np.einsum("ij,ij->i", acc, acc)), window, mode="nearest")
     return (gyr_norm < STILL_GYR_RAD_S) & (np.abs(acc_norm - STANDARD_GRAVITY_M_S2) < STILL_ACC_TOL_M_S2)
+
+
+def block_mean(values: np.ndarray, factor: int) -> np.ndarray:
+    """Means of consecutive blocks of ``factor`` samples along the first axis (the last partial block dropped)."""
+    if factor == 1:
+        return values
+    n = values.shape[0] // factor * factor
+    return values[:n].reshape(n // factor, factor, *values.shape[1:]).mean(axis=1)
 
 
 def _unit(vector: np.ndarray, what: str) -> np.ndarray:
