@@ -30,7 +30,7 @@ def shank(rate_hz=200.0, seed=0):
     phase = (time_s % 1.1) / 1.1
     omega = 5 * np.exp(-0.5 * ((phase - 0.6) / 0.08) ** 2) - 2 * np.exp(-0.5 * ((phase - 0.4) / 0.04) ** 2)
     gyr = np.column_stack([rng.normal(0, 0.3, time_s.size), omega, 0.5 * np.sin(2 * np.pi * time_s / 1.1)])
-    acc = [*rng.normal(0, 1, (time_s.size, 3)), 0, 0, 9.81]
+    acc = rng.normal(0, 1, (time_s.size, 3)) + np.array([0.0, 0.0, 9.81])
     return acc, gyr
 
 
