@@ -68,7 +68,7 @@ class ForceEventDetection(BaseEventDetection):
         above ``threshold + band/2`` and ends below ``threshold - band/2``.
     min_contact_s, min_swing_s
         Debounce: a contact (or a swing) shorter than this, between two of the other kind, is absorbed by its
-        neighbours. They apply to footswitches too.
+        neighbours; short swings (bounces, dropouts) are filled first. They apply to footswitches too.
 
     Attributes
     ----------
@@ -123,8 +123,9 @@ class ForceEventDetection(BaseEventDetection):
         else:
             self.threshold_n_ = float("nan")
             state = data["switch"].to_numpy(dtype=np.float64) > 0.5
-        state = drop_short_runs(state, value=True, min_samples=round(self.min_contact_s * rate))
+        # gaps inside a contact (bounce, dropout) are filled first, so they cannot split a contact into short pieces
         state = drop_short_runs(state, value=False, min_samples=round(self.min_swing_s * rate))
+        state = drop_short_runs(state, value=True, min_samples=round(self.min_contact_s * rate))
         starts, ends = contact_edges(state)
         self.events_ = make_events(time_s[starts], time_s[ends])
         return self
