@@ -166,16 +166,17 @@ def check_finite(values: np.ndarray, names: Sequence[str], index: Any = None) ->
 
 def apply_sos(sos: np.ndarray, values: np.ndarray, *, causal: bool, names: Sequence[str]) -> np.ndarray:
     """Filter the columns of a 2-D float array along axis 0, zero-phase (``sosfiltfilt``) or causal (``sosfilt``)."""
+    # Time runs along the contiguous axis of a channels-first view (pandas stores DataFrames that way), so scipy
+    # filters each channel in place; the result is handed back as a (n_samples, n_channels) view without a copy.
     if causal:
-        return signal.sosfilt(sos, values, axis=0)
+        return signal.sosfilt(sos, values.T, axis=-1).T
     pad_samples = 3 * (2 * len(sos) + 1 - min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum())))
     if values.shape[0] <= pad_samples:
         raise ValidationError(
             f"{len(names)} channel(s) ({names[0]!r}, ...) have {values.shape[0]} samples; zero-phase filtering with "
             f"{len(sos)} sections needs more than {pad_samples}. Use a longer signal or causal=True."
         )
-    # Time along the contiguous axis: scipy then filters each channel in place of copying it twice.
-    return np.ascontiguousarray(signal.sosfiltfilt(sos, np.asfortranarray(values).T, axis=1).T)
+    return signal.sosfiltfilt(sos, values.T, axis=-1).T
 
 
 def filter_data(sos: np.ndarray, data: pd.DataFrame | np.ndarray, *, causal: bool) -> pd.DataFrame | np.ndarray:

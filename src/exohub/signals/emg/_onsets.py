@@ -1,0 +1,127 @@
+"""Muscle activity onsets: the envelope above baseline mean + k SD for long enough, all channels at once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from exohub.exceptions import ValidationError
+from exohub.signals.emg._checks import check_emg_data
+
+ONSET_COLUMNS = ("channel", "onset_s", "offset_s")
+
+
+def _quietest_window(values: np.ndarray, window: int) -> tuple[np.ndarray, int]:
+    """Start sample per channel, and length, of the stretch of about ``window`` samples with the lowest mean.
+
+    Candidate windows start on a grid of ``window // 10`` samples: sums per grid block, then a running sum of
+    blocks, so an hour of EMG is read once.
+    """
+    block = max(1, window // 10)
+    per_window = window // block
+    n_blocks = len(values) // block
+    block_sums = np.add.reduceat(values[: n_blocks * block], np.arange(n_blocks) * block, axis=0)
+    cumulative = np.cumsum(block_sums, axis=0)
+    window_sums = cumulative[per_window - 1 :].copy()
+    window_sums[1:] -= cumulative[: n_blocks - per_window]
+    return np.argmin(window_sums, axis=0) * block, per_window * block
+
+
+def baseline_statistics(
+    values: np.ndarray,
+    time_s: np.ndarray,
+    sampling_rate_hz: float,
+    *,
+    baseline_s: tuple[float, float] | None,
+    baseline_window_s: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and SD per channel over the baseline: ``baseline_s`` (start, end), or the quietest window."""
+    if baseline_s is not None:
+        start_s, end_s = baseline_s
+        inside = (time_s >= start_s) & (time_s <= end_s)
+        if inside.sum() < 2:
+            raise ValidationError(
+                f"baseline_s = {baseline_s!r} holds {int(inside.sum())} samples of the data "
+                f"({time_s[0]:g}-{time_s[-1]:g} s); give a window of rest inside the recording."
+            )
+        rest = values[inside]
+    else:
+        window = round(baseline_window_s * sampling_rate_hz)
+        if not 2 <= window <= len(values):
+            raise ValueError(
+                f"baseline_window_s = {baseline_window_s!r} must span 2 samples to the whole recording "
+                f"({len(values) / sampling_rate_hz:g} s)."
+            )
+        start, window = _quietest_window(values, window)
+        rest = values[start[None, :] + np.arange(window)[:, None], np.arange(values.shape[1])[None, :]]
+    return rest.mean(axis=0), rest.std(axis=0, ddof=1)
+
+
+def onset_table(
+    values: np.ndarray,
+    time_s: np.ndarray,
+    columns: pd.Index,
+    threshold: np.ndarray,
+    min_samples: int,
+) -> pd.DataFrame:
+    """Runs of ``values > threshold`` at least ``min_samples`` long, as a channel/onset_s/offset_s table."""
+    above = values > threshold
+    edges = np.diff(above.astype(np.int8), axis=0, prepend=0, append=0).T  # (channels, samples + 1)
+    channel, start = np.nonzero(edges == 1)
+    _, end = np.nonzero(edges == -1)  # same count and order per channel: every run starts and ends once
+    keep = end - start >= min_samples
+    channel, start, end = channel[keep], start[keep], end[keep]
+    return pd.DataFrame(
+        {
+            "channel": np.asarray(columns, dtype=object)[channel],
+            "onset_s": time_s[start],
+            "offset_s": time_s[end - 1],
+        },
+        columns=list(ONSET_COLUMNS),
+    )
+
+
+def find_emg_onsets(
+    envelope: pd.DataFrame,
+    sampling_rate_hz: float,
+    *,
+    threshold_sd: float = 3.0,
+    min_duration_s: float = 0.05,
+    baseline_s: tuple[float, float] | None = None,
+    baseline_window_s: float = 0.5,
+) -> pd.DataFrame:
+    """Find when each muscle switches on and off: envelope above baseline mean + ``threshold_sd`` SD.
+
+    Parameters
+    ----------
+    envelope
+        EMG envelope in volts (from :func:`compute_emg_envelope`), columns ``*_emg``, indexed by ``time_s``.
+    sampling_rate_hz
+        Sampling rate of ``envelope``.
+    threshold_sd
+        ``k`` in the threshold ``baseline mean + k * baseline SD`` (Hodges & Bui 1996).
+    min_duration_s
+        Shorter excursions above the threshold are not activity.
+    baseline_s
+        ``(start, end)`` in seconds of a rest period. ``None``: each channel's quietest stretch of
+        ``baseline_window_s`` (the window of lowest mean envelope), for recordings without a rest period.
+    baseline_window_s
+        Length of the automatic baseline window.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per activation: ``channel``, ``onset_s`` (first sample above the threshold), ``offset_s`` (last
+        sample above it); ordered by channel (as in ``envelope``) then time.
+    """
+    values = check_emg_data(envelope, sampling_rate_hz)
+    if not np.isfinite(threshold_sd) or threshold_sd < 0:
+        raise ValueError(f"threshold_sd must be a non-negative number of SDs, got {threshold_sd!r}.")
+    if not np.isfinite(min_duration_s) or min_duration_s < 0:
+        raise ValueError(f"min_duration_s must be a non-negative duration in seconds, got {min_duration_s!r}.")
+    time_s = envelope.index.to_numpy(dtype=np.float64)
+    mean, sd = baseline_statistics(
+        values, time_s, sampling_rate_hz, baseline_s=baseline_s, baseline_window_s=baseline_window_s
+    )
+    min_samples = max(1, round(min_duration_s * sampling_rate_hz))
+    return onset_table(values, time_s, envelope.columns, mean + threshold_sd * sd, min_samples)
