@@ -54,7 +54,7 @@ def check_imu_frame(data: pd.DataFrame, *, name: str) -> np.ndarray:
     if bad.any():
         row, col = (int(i[0]) for i in np.nonzero(bad))
         raise ValidationError(
-            f"{name}: column {IMU_COLUMNS[col]!r} is {values[row, col]!r} at index {data.index[row]!r}; "
+            f"{name}: column {IMU_COLUMNS[col]!r} is {float(values[row, col])} at index {data.index[row]}; "
             "fill or crop gaps before estimating orientation."
         )
     _check_units(values, name=name)
