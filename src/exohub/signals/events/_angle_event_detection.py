@@ -204,7 +204,8 @@ class StreamingAngleEventDetection(BaseAlgorithm):
     -----
     The latency of an event is at least ``delay_s`` (rounded up to the next sample: 50 ms by default, 10 samples
     at 200 Hz) and longer when the angle turns slowly: it must also fall ``min_drop_rad`` from the extreme. On
-    the hip-exoskeleton data the median latency is about 60-80 ms (``benchmarks/validate_phase.py`` prints it).
+    the hip-exoskeleton data (maximum extension) the latency is 60 ms median, 115 ms at the 95th percentile
+    (``benchmarks/validate_phase.py`` prints it).
     :attr:`last_event_time_s` gives the extreme's own time so a phase estimator can anchor on it. No
     filter is applied: feed it an angle that is already smooth (an encoder, or a causal low-pass upstream,
     whose group delay adds to the latency).
