@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -32,12 +34,10 @@ def read_csv(path: str | Path) -> Recording:
     """
     path = check_file(path)
     with reading(path, "CSV"):
+        _check_header(path)
         frame = pd.read_csv(path, keep_default_na=False, na_values=[""], low_memory=False)
         if TIME_COLUMN not in frame.columns:
             raise ValidationError(f"no {TIME_COLUMN!r} column; the header is {list(frame.columns)[:20]}.")
-        duplicated = frame.columns[frame.columns.duplicated()].tolist()
-        if duplicated:
-            raise ValidationError(f"columns appear twice: {duplicated}.")
         channels = [name for name in frame.columns if name != TIME_COLUMN]
         if not channels:
             raise ValidationError("no channel columns besides time_s.")
@@ -47,6 +47,19 @@ def read_csv(path: str | Path) -> Recording:
         check_time(time_s, where=TIME_COLUMN)
         streams = _split_streams(frame, channels, time_s)
         return Recording(streams, {"source": path.name})
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a header that names a column twice (pandas would silently rename the second ``a`` to ``a.1``)."""
+    with path.open(newline="", encoding="utf-8") as file:
+        try:
+            names = [name.strip() for name in next(csv.reader(file), [])]
+        except csv.Error as err:
+            raise ValidationError(f"the header line is not CSV ({err}).") from err
+    counts = Counter(names)
+    duplicated = sorted(name for name, count in counts.items() if count > 1)
+    if duplicated:
+        raise ValidationError(f"columns appear more than once in the header: {duplicated}; rename or drop them.")
 
 
 def _numeric(column: pd.Series, name: str) -> pd.Series:
