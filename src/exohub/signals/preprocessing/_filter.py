@@ -157,7 +157,7 @@ def check_finite(values: np.ndarray, names: Sequence[str], index: Any = None) ->
         return
     channel = int(np.flatnonzero(bad.any(axis=0))[0])
     sample = int(np.flatnonzero(bad[:, channel])[0])
-    where = f"time {index[sample]!r}" if index is not None else f"sample {sample}"
+    where = f"time {index[sample]}" if index is not None else f"sample {sample}"
     raise ValidationError(
         f"Channel {names[channel]!r} holds {int(bad[:, channel].sum())} NaN/inf values (first at {where}); an IIR "
         "filter would spread them over the signal. Interpolate or cut the gaps first."
