@@ -221,3 +221,16 @@ def test_real_emg_median_frequency_is_physiological(gaitalytics_small):
     emg, _ = gaitalytics_small
     median = EmgProcessing(notch_hz=50.0).process(emg, RATE_HZ).median_frequency_hz_
     assert ((median > 40) & (median < 200)).all().all()
+
+
+@pytest.mark.parametrize(
+    ("parameters", "match"),
+    [
+        ({"frequency_segment_s": 2.0}, "segment_s"),
+        ({"onset_threshold_sd": -1.0}, "threshold_sd"),
+        ({"envelope_method": "hilbert"}, "'method' parameter"),
+    ],
+)
+def test_pipeline_rejects_bad_parameters(burst_emg, parameters, match):
+    with pytest.raises(ValueError, match=match):
+        EmgProcessing(**parameters).process(burst_emg, RATE_HZ)

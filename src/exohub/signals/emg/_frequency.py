@@ -43,6 +43,31 @@ def spectral_frequencies(
     return starts, median, mean
 
 
+def check_frequency_windows(
+    window_s: float,
+    step_s: float | None,
+    segment_s: float,
+    band_hz: tuple[float, float],
+    *,
+    sampling_rate_hz: float,
+    n_samples: int,
+) -> tuple[int, int, int]:
+    """Window, step and Welch segment lengths in samples, or a ``ValueError`` saying which does not fit."""
+    window = round(window_s * sampling_rate_hz)
+    step = window if step_s is None else round(step_s * sampling_rate_hz)
+    segment = round(segment_s * sampling_rate_hz)
+    if not 8 <= segment <= window <= n_samples:
+        raise ValueError(
+            f"Need 8 samples <= segment_s ({segment_s!r} s) <= window_s ({window_s!r} s) <= the data "
+            f"({n_samples / sampling_rate_hz:g} s) at {sampling_rate_hz:g} Hz."
+        )
+    if step < 1:
+        raise ValueError(f"step_s = {step_s!r} is shorter than one sample at {sampling_rate_hz:g} Hz.")
+    if not 0 <= band_hz[0] < band_hz[1]:
+        raise ValueError(f"band_hz must be (low, high) with 0 <= low < high, got {band_hz!r}.")
+    return window, step, segment
+
+
 def compute_emg_frequencies(
     data: pd.DataFrame,
     sampling_rate_hz: float,
@@ -81,18 +106,9 @@ def compute_emg_frequencies(
         NaN for a window without power in the band.
     """
     values = check_emg_data(data, sampling_rate_hz)
-    window = round(window_s * sampling_rate_hz)
-    step = window if step_s is None else round(step_s * sampling_rate_hz)
-    segment = round(segment_s * sampling_rate_hz)
-    if not 8 <= segment <= window <= len(values):
-        raise ValueError(
-            f"Need 8 samples <= segment_s ({segment_s!r} s) <= window_s ({window_s!r} s) <= the data "
-            f"({len(values) / sampling_rate_hz:g} s) at {sampling_rate_hz:g} Hz."
-        )
-    if step < 1:
-        raise ValueError(f"step_s = {step_s!r} is shorter than one sample at {sampling_rate_hz:g} Hz.")
-    if not 0 <= band_hz[0] < band_hz[1]:
-        raise ValueError(f"band_hz must be (low, high) with 0 <= low < high, got {band_hz!r}.")
+    window, step, segment = check_frequency_windows(
+        window_s, step_s, segment_s, band_hz, sampling_rate_hz=sampling_rate_hz, n_samples=len(values)
+    )
     starts, median, mean = spectral_frequencies(
         values, sampling_rate_hz, window=window, step=step, segment=segment, band_hz=band_hz
     )

@@ -81,6 +81,14 @@ def onset_table(
     )
 
 
+def check_onset_parameters(threshold_sd: float, min_duration_s: float) -> None:
+    """Raise a ``ValueError`` unless the threshold (in SDs) and the minimum duration are non-negative numbers."""
+    if not np.isfinite(threshold_sd) or threshold_sd < 0:
+        raise ValueError(f"threshold_sd must be a non-negative number of SDs, got {threshold_sd!r}.")
+    if not np.isfinite(min_duration_s) or min_duration_s < 0:
+        raise ValueError(f"min_duration_s must be a non-negative duration in seconds, got {min_duration_s!r}.")
+
+
 def find_emg_onsets(
     envelope: pd.DataFrame,
     sampling_rate_hz: float,
@@ -115,10 +123,7 @@ def find_emg_onsets(
         sample above it); ordered by channel (as in ``envelope``) then time.
     """
     values = check_emg_data(envelope, sampling_rate_hz)
-    if not np.isfinite(threshold_sd) or threshold_sd < 0:
-        raise ValueError(f"threshold_sd must be a non-negative number of SDs, got {threshold_sd!r}.")
-    if not np.isfinite(min_duration_s) or min_duration_s < 0:
-        raise ValueError(f"min_duration_s must be a non-negative duration in seconds, got {min_duration_s!r}.")
+    check_onset_parameters(threshold_sd, min_duration_s)
     time_s = envelope.index.to_numpy(dtype=np.float64)
     mean, sd = baseline_statistics(
         values, time_s, sampling_rate_hz, baseline_s=baseline_s, baseline_window_s=baseline_window_s

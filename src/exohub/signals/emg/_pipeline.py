@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Self
 
+import numpy as np
 import pandas as pd
 
 from exohub.signals.base import BaseAlgorithm
 from exohub.signals.emg._checks import as_frame, check_emg_data
-from exohub.signals.emg._frequency import FREQUENCY_QUANTITIES, compute_emg_frequencies
-from exohub.signals.emg._onsets import find_emg_onsets
+from exohub.signals.emg._frequency import check_frequency_windows, spectral_frequencies
+from exohub.signals.emg._onsets import baseline_statistics, check_onset_parameters, onset_table
 from exohub.signals.emg._processing import DEFAULT_BAND_HZ, emg_band_sos, envelope_values, normalize_values
 from exohub.signals.preprocessing._filter import apply_sos
 
@@ -119,6 +120,15 @@ class EmgProcessing(BaseAlgorithm):
     def process(self, data: pd.DataFrame, sampling_rate_hz: float) -> Self:
         """Run the pipeline on ``data`` and set the results."""
         values = check_emg_data(data, sampling_rate_hz)
+        check_onset_parameters(self.onset_threshold_sd, self.onset_min_duration_s)
+        window, _, segment = check_frequency_windows(
+            self.frequency_window_s,
+            None,
+            self.frequency_segment_s,
+            self.band_hz,
+            sampling_rate_hz=sampling_rate_hz,
+            n_samples=len(data),
+        )
         self.data, self.sampling_rate_hz = data, sampling_rate_hz
         names = [str(column) for column in data.columns]
         sos = emg_band_sos(
@@ -143,20 +153,22 @@ class EmgProcessing(BaseAlgorithm):
         self.filtered_data_ = as_frame(filtered, data)
         self.envelope_ = as_frame(envelope, data)
         self.normalized_envelope_ = as_frame(normalize_values(envelope, data.columns, self.mvc_v), data)
-        self.onsets_ = find_emg_onsets(
-            self.envelope_,
-            sampling_rate_hz,
-            threshold_sd=self.onset_threshold_sd,
-            min_duration_s=self.onset_min_duration_s,
-            baseline_s=self.baseline_s,
-            baseline_window_s=self.baseline_window_s,
+        time_s = data.index.to_numpy(dtype=np.float64)
+        mean, sd = baseline_statistics(
+            envelope, time_s, sampling_rate_hz, baseline_s=self.baseline_s, baseline_window_s=self.baseline_window_s
         )
-        frequencies = compute_emg_frequencies(
-            self.filtered_data_,
+        min_samples = max(1, round(self.onset_min_duration_s * sampling_rate_hz))
+        threshold = mean + self.onset_threshold_sd * sd
+        self.onsets_ = onset_table(envelope, time_s, data.columns, threshold, min_samples)
+        starts, median, mean_hz = spectral_frequencies(
+            filtered,
             sampling_rate_hz,
-            window_s=self.frequency_window_s,
-            segment_s=self.frequency_segment_s,
+            window=window,
+            step=window,
+            segment=segment,
             band_hz=self.band_hz,
         )
-        self.median_frequency_hz_, self.mean_frequency_hz_ = (frequencies[q] for q in FREQUENCY_QUANTITIES)
+        centre_s = pd.Index((time_s[starts] + time_s[starts + window - 1]) / 2, name="time_s")
+        self.median_frequency_hz_ = pd.DataFrame(median, index=centre_s, columns=data.columns)
+        self.mean_frequency_hz_ = pd.DataFrame(mean_hz, index=centre_s, columns=data.columns)
         return self
