@@ -1,6 +1,7 @@
 """Turn exohub's own errors into a one-line message and exit code 1, never a traceback."""
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -33,3 +34,8 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(code=1) from err
 
     return wrapper
+
+
+def show_warnings_plainly() -> None:
+    """Print warnings as ``Warning: ...`` lines (no source file and line: users read them, not developers)."""
+    warnings.formatwarning = lambda message, category, *args, **kwargs: f"Warning: {message}\n"

@@ -7,8 +7,8 @@ import typer
 import uvicorn
 
 from exohub import __version__
-from exohub.cli import db, users
-from exohub.cli._errors import user_errors
+from exohub.cli import db, gait, users
+from exohub.cli._errors import show_warnings_plainly, user_errors
 from exohub.web.config import Settings, get_settings
 from exohub.web.database import make_engine, make_sessionmaker, unit_of_work
 from exohub.web.demo import seed_demo
@@ -18,8 +18,10 @@ from exohub.web.migrate import upgrade
 app = typer.Typer(
     help="exohub: exoskeleton sensors, clinics, shared gait models and the consortium.", no_args_is_help=True
 )
+show_warnings_plainly()
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
+app.add_typer(gait.app, name="gait")
 
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]

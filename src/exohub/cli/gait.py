@@ -1,0 +1,62 @@
+"""``exohub gait``: gait events, continuous phase and the gait report of a recording in any supported format."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from exohub._utils import atomic_path
+from exohub.cli._errors import user_errors
+from exohub.signals import read_recording
+from exohub.signals.gait import analyse_gait, detect_gait_events, estimate_gait_phase
+
+app = typer.Typer(
+    help="Gait events, phase and metrics from a recording (CSV convention, Parquet, C3D, XDF, EDF/BDF).",
+    no_args_is_help=True,
+)
+
+Input = Annotated[Path, typer.Argument(help="The recording: .csv, .parquet, .c3d, .xdf, .edf or .bdf.")]
+Output = Annotated[Path, typer.Option("--out", help="CSV file to write.")]
+
+
+@app.command("events")
+@user_errors
+def events_command(path: Input, out: Output) -> None:
+    """Write the initial and final contacts as ``side,event,time_s``."""
+    gait_events = detect_gait_events(read_recording(path))
+    _write_csv(gait_events.events, out, index=False)
+    for side, source in gait_events.sources.items():
+        typer.echo(f"{side}: {len(gait_events.initial_contacts_s(side))} initial contacts from {source.kind}")
+    typer.echo(f"Wrote {len(gait_events.events)} events to {out}.")
+
+
+@app.command("phase")
+@user_errors
+def phase_command(
+    path: Input,
+    out: Output,
+    causal: Annotated[
+        bool, typer.Option("--causal", help="Only use the past at each sample, as a device must.")
+    ] = False,
+) -> None:
+    """Write continuous gait phase as ``time_s,left_phase,right_phase`` in [0, 1); empty where not walking."""
+    gait_phase = estimate_gait_phase(read_recording(path), causal=causal)
+    _write_csv(gait_phase.phase, out, index=True)
+    typer.echo(f"Phase ({gait_phase.definition}) at {gait_phase.sampling_rate_hz:g} Hz written to {out}.")
+
+
+@app.command("report")
+@user_errors
+def report_command(
+    path: Input, as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False
+) -> None:
+    """Print the gait metrics: steps, walking time, cadence, stride and step time, stance, symmetry, ROM, EMG."""
+    analysis = analyse_gait(read_recording(path))
+    typer.echo(json.dumps(analysis.to_dict(), indent=2) if as_json else analysis.to_text())
+
+
+def _write_csv(frame: pd.DataFrame, out: Path, *, index: bool) -> None:
+    with atomic_path(out) as temporary:
+        frame.to_csv(temporary, index=index, float_format="%.6f", na_rep="")
