@@ -64,7 +64,14 @@ def read_edf(path: str | Path, *, channel_map: Mapping[str, str | None] | None =
             raise ValidationError(f"not an EDF or BDF file (it starts with {magic!r}).")
         import edfio
 
-        edf = edfio.read_bdf(path) if magic == BDF_MAGIC else edfio.read_edf(path, lazy_load_data=False)
+        _check_edf_size(path, sample_bytes=3 if magic == BDF_MAGIC else 2)
+        with warnings.catch_warnings():
+            # edfio warns, then repairs, when the header and the data disagree: for us the file is damaged
+            warnings.simplefilter("error")
+            try:
+                edf = edfio.read_bdf(path) if magic == BDF_MAGIC else edfio.read_edf(path, lazy_load_data=False)
+            except Warning as warning:
+                raise ValidationError(f"damaged EDF/BDF file: {warning}") from None
         by_rate: dict[float, dict[str, np.ndarray]] = {}
         dropped: list[str] = []
         for signal in edf.signals:
@@ -92,6 +99,34 @@ def read_edf(path: str | Path, *, channel_map: Mapping[str, str | None] | None =
         if notes:
             warnings.warn(f"{path}: " + "; ".join(notes) + ".", ExohubWarning, stacklevel=2)
         return Recording(streams, {"source": path.name}, events=events)
+
+
+def _check_edf_size(path: Path, *, sample_bytes: int) -> None:
+    """Refuse a file whose length is not what its header promises (edfio would drop the partial record quietly).
+
+    The fixed header: 256 bytes, then 256 per signal; ``ns`` (number of signals) at bytes 252-256, the number of data
+    records at 236-244 (-1: unknown), and each signal's samples per record in 8-byte fields after the first
+    ``256 + 216 * ns`` bytes.
+    """
+    data = path.read_bytes()
+    size = len(data)
+    try:
+        n_signals = int(data[252:256].decode("ascii"))
+        n_records = int(data[236:244].decode("ascii"))
+        start = 256 + 216 * n_signals
+        per_record = [int(data[start + 8 * i : start + 8 * i + 8].decode("ascii")) for i in range(n_signals)]
+    except (UnicodeDecodeError, ValueError) as err:
+        raise ValidationError(f"the EDF header is damaged or truncated ({err}).") from err
+    header_bytes = 256 * (n_signals + 1)
+    record_bytes = sample_bytes * sum(per_record)
+    if n_signals < 1 or min(per_record) < 1 or size < header_bytes:
+        raise ValidationError(f"the EDF header is damaged or truncated ({n_signals} signals, {size} bytes).")
+    expected = header_bytes + n_records * record_bytes if n_records >= 0 else size
+    if size != expected or (size - header_bytes) % record_bytes:
+        raise ValidationError(
+            f"truncated or damaged: the header promises {n_records} data records of {record_bytes} bytes after "
+            f"{header_bytes} header bytes ({expected} bytes); the file has {size}."
+        )
 
 
 def _stream(columns: dict[str, np.ndarray], rate_hz: float) -> pd.DataFrame:
