@@ -43,7 +43,8 @@ def phase_command(
 ) -> None:
     """Write continuous gait phase as ``time_s,left_phase,right_phase`` in [0, 1); empty where not walking."""
     gait_phase = estimate_gait_phase(read_recording(path), causal=causal)
-    _write_csv(gait_phase.phase, out, index=True)
+    # Six decimals, truncated rather than rounded so that a phase just below 1 is not written as 1.
+    _write_csv(gait_phase.phase.mul(1e6).floordiv(1.0).div(1e6), out, index=True)
     typer.echo(f"Phase ({gait_phase.definition}) at {gait_phase.sampling_rate_hz:g} Hz written to {out}.")
 
 
