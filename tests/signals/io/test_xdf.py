@@ -1,3 +1,5 @@
+import gzip
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -112,6 +114,16 @@ def test_other_markers_are_reported(tmp_path):
 
 def test_registered_by_suffix(xdf_path):
     assert read_recording(xdf_path).channels == read_xdf(xdf_path).channels
+
+
+def test_compressed_xdfz_reads_and_truncation_is_refused(xdf_path):
+    packed = gzip.compress(xdf_path.read_bytes())
+    xdfz = xdf_path.with_suffix(".xdfz")
+    xdfz.write_bytes(packed)
+    assert read_recording(xdfz).channels == read_xdf(xdf_path).channels
+    xdfz.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(ValidationError, match=r"walk\.xdfz: not a readable XDF file \(EOFError"):
+        read_xdf(xdfz)
 
 
 def test_non_monotonic_timestamps_are_refused(tmp_path):

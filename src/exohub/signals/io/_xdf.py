@@ -32,8 +32,8 @@ def read_xdf(path: str | Path, *, channel_map: Mapping[str, str | None] | None =
     Parameters
     ----------
     path
-        An ``.xdf`` file (``.xdfz`` too: pyxdf opens gzip-compressed files). Its chunk structure is checked first,
-        so a truncated or damaged file raises a ``ValidationError`` instead of being partly read.
+        An ``.xdf`` file, or a gzip-compressed ``.xdfz``. Its chunk structure is checked first, so a truncated or
+        damaged file raises a ``ValidationError`` instead of being partly read.
     channel_map
         Channel label -> convention name, overriding the rules below; ``None`` drops the channel without a warning.
 
@@ -57,8 +57,7 @@ def read_xdf(path: str | Path, *, channel_map: Mapping[str, str | None] | None =
     path = check_file(path)
     channel_map = dict(channel_map or {})
     with reading(path, "XDF"):
-        if path.suffix.lower() != ".xdfz":
-            check_xdf_structure(path)
+        check_xdf_structure(path)
         import pyxdf
 
         try:

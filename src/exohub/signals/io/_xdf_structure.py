@@ -10,6 +10,7 @@ announces.
 
 from __future__ import annotations
 
+import gzip
 import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -24,8 +25,12 @@ _FIXED_LENGTH = {4: 2 + 4 + 16, 5: 2 + 16}
 
 
 def check_xdf_structure(path: Path) -> list[int]:
-    """Raise a ``ValidationError`` unless ``path`` is a whole XDF file; return the byte offset where each chunk ends."""
-    data = path.read_bytes()
+    """Raise a ``ValidationError`` unless ``path`` is a whole XDF file; return the byte offset where each chunk ends.
+
+    An ``.xdfz`` file is decompressed first (a truncated gzip stream raises ``EOFError``); offsets are then those of
+    the decompressed content.
+    """
+    data = gzip.decompress(path.read_bytes()) if path.suffix.lower() == ".xdfz" else path.read_bytes()
     if data[:4] != MAGIC:
         raise ValidationError(f"{path}: not an XDF file (it does not start with 'XDF:').")
     pos, ends = 4, []
