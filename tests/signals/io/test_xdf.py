@@ -79,6 +79,13 @@ def test_streams_keep_their_rates_units_and_names(xdf_path):
     }
 
 
+def test_omitted_timestamps_are_deduced_from_the_rate(tmp_path):
+    stream = _emg()
+    stream.omit_timestamps = True
+    recording = read_xdf(write_xdf(tmp_path / "deduced.xdf", [stream]))
+    np.testing.assert_allclose(recording.streams[0].index, np.arange(2000) / 1000.0, atol=1e-9)
+
+
 def test_clock_offsets_are_applied(tmp_path):
     # the marker stream's clock runs 0.1 s behind the EMG host's: its events move 0.1 s later
     path = write_xdf(tmp_path / "sync.xdf", [_emg(offset_s=0.0), _markers(offset_s=0.1)])

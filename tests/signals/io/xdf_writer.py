@@ -1,7 +1,7 @@
 """A minimal XDF 1.0 writer for tests: FileHeader, StreamHeader, Samples, ClockOffset and StreamFooter chunks.
 
 XDF: the magic ``XDF:``, then chunks ``[n length bytes (1, 4 or 8)][length][uint16 tag][content]`` where the length
-counts the tag and the content. Every sample is written with its own 8-byte timestamp.
+counts the tag and the content. Every sample carries its own 8-byte timestamp unless ``omit_timestamps``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ class XdfStream:
     labels: list[str] | None = None
     units: list[str] | None = None
     clock_offsets: list[tuple[float, float]] = field(default_factory=list)
+    #: write a timestamp for the first sample only, as LabRecorder does for regular streams
+    omit_timestamps: bool = False
 
     @property
     def channel_count(self) -> int:
@@ -78,8 +80,9 @@ def _samples(stream: XdfStream) -> bytes:
             out.append(b"\x08" + struct.pack("<d", time_s) + _varlen(len(encoded)) + encoded)
         return b"".join(out)
     values = np.asarray(stream.values).reshape(len(stream.time_stamps), -1).astype(_NUMPY_FORMAT[stream.channel_format])
-    for time_s, row in zip(stream.time_stamps, values, strict=True):
-        out.append(b"\x08" + struct.pack("<d", time_s) + row.tobytes())
+    for i, (time_s, row) in enumerate(zip(stream.time_stamps, values, strict=True)):
+        stamp = b"\x00" if stream.omit_timestamps and i else b"\x08" + struct.pack("<d", time_s)
+        out.append(stamp + row.tobytes())
     return b"".join(out)
 
 

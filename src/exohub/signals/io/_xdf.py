@@ -127,7 +127,8 @@ def _stream(
     notes: list[str],
 ) -> pd.DataFrame | None:
     stream_name = _name(stream)
-    values = np.asarray(stream["time_series"], dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # a signalling NaN in float32 data warns when cast; it stays NaN
+        values = np.asarray(stream["time_series"], dtype=np.float64)
     values = values.reshape(len(values), -1)
     time_s = np.asarray(stream["time_stamps"], dtype=np.float64) - start_s
     check_time(time_s, where=f"stream {stream_name!r}")

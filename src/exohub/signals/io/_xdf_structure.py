@@ -15,6 +15,8 @@ import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
+
 from exohub.exceptions import ValidationError
 
 MAGIC = b"XDF:"
@@ -90,6 +92,48 @@ def _check_chunk(data: bytes, tag: int, pos: int, end: int, streams: dict[int, t
                 f"{path}: a Samples chunk of stream {stream_id} announces {n_samples} samples but holds "
                 f"{end - values} bytes; the file is damaged."
             )
+        walk = _walk_strings if value_bytes == VALUE_BYTES["string"] else _walk_numeric
+        if walk(data, values, n_samples, n_channels * value_bytes if walk is _walk_numeric else n_channels) != end:
+            raise ValidationError(
+                f"{path}: the {n_samples} samples of a Samples chunk of stream {stream_id} do not fill it exactly; "
+                "the file is damaged."
+            )
+
+
+def _walk_numeric(data: bytes, pos: int, n_samples: int, value_bytes: int) -> int:
+    """Return where ``n_samples`` numeric samples starting at ``pos`` end (-1 if a timestamp flag is not 0 or 8).
+
+    pyxdf reads samples one after the other, so a wrong count misaligns every later chunk. Samples come in runs that
+    all carry a timestamp (flag 8) or all omit it (flag 0); each run is checked at once with a strided view.
+    """
+    done = 0
+    while done < n_samples:
+        if pos >= len(data) or data[pos] not in (0, 8):
+            return -1
+        step = 1 + data[pos] + value_bytes
+        window = min(n_samples - done, 4096, (len(data) - pos) // step)
+        if window == 0:
+            return -1
+        flags = np.frombuffer(data, dtype=np.uint8, count=window * step, offset=pos)[::step]
+        changed = np.flatnonzero(flags != data[pos])
+        run = int(changed[0]) if changed.size else window
+        pos += run * step
+        done += run
+    return pos
+
+
+def _walk_strings(data: bytes, pos: int, n_samples: int, n_channels: int) -> int:
+    """Return where ``n_samples`` string samples end (-1 if malformed); marker streams are short, read one by one."""
+    for _ in range(n_samples):
+        if pos >= len(data) or data[pos] not in (0, 8):
+            return -1
+        pos += 1 + data[pos]
+        for _ in range(n_channels):
+            if pos >= len(data) or data[pos] not in (1, 4, 8) or pos + 1 + data[pos] > len(data):
+                return -1
+            length = int.from_bytes(data[pos + 1 : pos + 1 + data[pos]], "little")
+            pos += 1 + data[pos] + length
+    return pos
 
 
 def _stream_header(xml: bytes, stream_id: int, path: Path) -> tuple[int, int]:
