@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint types pytest test-db browser-deps bench-api serve clean
+.PHONY: demo test lint types pytest test-db browser-deps bench-api bench-signals serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,5 +48,16 @@ bench-api: $(STAMP)
 	@command -v wrk >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk)
 	$(BIN)/python benchmarks/bench_api.py
 
+# Signals benchmark: the 1-hour session end to end on one core, beside gaitmap and neurokit2. Those two want older
+# pandas/numpy than exohub, so they live in their own environment and run in their own process.
+REFERENCE := .venv-reference
+$(REFERENCE)/.installed:
+	$(PYTHON) -m venv $(REFERENCE)
+	$(REFERENCE)/bin/pip install --quiet gaitmap==2.6.0 gaitmap_mad==2.6.0 neurokit2==0.2.13
+	touch $@
+
+bench-signals: $(STAMP) $(REFERENCE)/.installed
+	$(BIN)/python benchmarks/bench_signals.py --reference-python $(REFERENCE)/bin/python
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(REFERENCE) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -79,12 +79,17 @@ def validate(rotations: int = N_ROTATIONS, seed: int = 0) -> dict:
 
 
 def score_gaitmap(path: Path) -> dict:
-    """Score gaitmap's events (from ``_gaitmap_reference.py``) against the same motion-capture reference."""
-    found = json.loads(path.read_text())
+    """Score gaitmap's events (``_reference_tools.py gaitmap`` JSON) against the same motion-capture reference."""
+    found = json.loads(path.read_text())["events"]
     detected = {
         side: pd.DataFrame([(event, t) for event, times in kinds.items() for t in times], columns=["event", "time_s"])
         for side, kinds in found.items()
     }
+    return score_detected(detected)
+
+
+def score_detected(detected: dict[str, pd.DataFrame]) -> dict:
+    """Score events per side (``event``, ``time_s``) against the motion capture of gaitmap's example walk."""
     return _score(detected, load_gaitmap_imu(DATA / "imu_sample.csv").events)
 
 
@@ -162,7 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--rotations", type=int, default=N_ROTATIONS)
-    parser.add_argument("--gaitmap", type=Path, help="JSON written by _gaitmap_reference.py, scored the same way")
+    parser.add_argument("--gaitmap", type=Path, help="JSON from _reference_tools.py gaitmap imu_sample.csv")
     args = parser.parse_args()
     result = {"validation": validate(args.rotations), "speed": bench()}
     if args.gaitmap:

@@ -47,8 +47,12 @@ class GaitPhase:
     definition: str = PHASE_DEFINITION
 
 
-def estimate_gait_phase(recording: Recording, *, causal: bool = False) -> GaitPhase:
+def estimate_gait_phase(
+    recording: Recording, *, causal: bool = False, gait_events: GaitEvents | None = None
+) -> GaitPhase:
     """Estimate each side's gait phase, 0 at initial contact.
+
+    ``gait_events`` saves detecting the events again when the caller has them (from :func:`detect_gait_events`).
 
     Offline, the phase rises linearly from one initial contact to the next (:func:`compute_phase_from_events`).
     Causal, it is the time since the last contact over the mean of the last stride times
@@ -62,7 +66,7 @@ def estimate_gait_phase(recording: Recording, *, causal: bool = False) -> GaitPh
 
     Thresholds and the flexion sign are set once per recording, as a device's calibration would.
     """
-    gait_events = detect_gait_events(recording)
+    gait_events = detect_gait_events(recording) if gait_events is None else gait_events
     clock_channel = max((source.channels[0] for source in gait_events.sources.values()), key=recording.sampling_rate_hz)
     time_s = np.asarray(recording.streams[recording.stream_index(clock_channel)].index, dtype=np.float64)
     columns = {}
