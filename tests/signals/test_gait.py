@@ -147,3 +147,16 @@ def test_foot_imu_events_on_the_real_walk_match_motion_capture() -> None:
         errors_s = np.abs(np.subtract.outer(found, reference)).min(axis=0)
         assert (errors_s < 0.05).mean() >= 0.95
         assert np.median(errors_s) < 0.015
+
+
+def test_analysis_adds_knee_angle_from_thigh_and_shank_imus() -> None:
+    from exohub.signals.kinematics import simulate_leg_imus
+
+    imus, truth = simulate_leg_imus(duration_s=40.0, sampling_rate_hz=RATE_HZ, seed=1)
+    frames = [frame.add_prefix(f"right_{segment}_") for segment, frame in imus.items() if segment != "pelvis"]
+    analysis = analyse_gait(Recording([pd.concat(frames, axis=1)]))
+    assert analysis.gait_events.sources["right"].kind == "foot_imu"
+    rom_deg = analysis.report.summary["rom_deg"]
+    assert set(rom_deg) == {"right_knee_angle", "right_ankle_angle"}
+    walking = truth.loc[10.0:, "knee"]
+    assert rom_deg["right_knee_angle"] == pytest.approx(np.degrees(walking.max() - walking.min()), abs=3.0)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from exohub.exceptions import ValidationError
+from exohub.exceptions import ExohubWarning, ValidationError
 from exohub.signals import Recording
 from exohub.signals.kinematics import (
     JOINT_SEGMENTS,
@@ -124,8 +124,11 @@ def test_compute_joint_angles_names_every_pair_present(walk):
     recording = Recording([pd.concat(frames, axis=1)])
     angles = compute_joint_angles(recording, standing_window_s=STANDING)
     assert list(angles.columns) == [
-        f"right_{joint}_{quantity}" for joint in ("hip", "knee", "ankle") for quantity in ("angle", "velocity")
+        f"right_{joint}_{quantity}" for joint in ("knee", "ankle") for quantity in ("angle", "velocity")
     ]
+    with pytest.warns(ExohubWarning, match="hip angles from pelvis and thigh"):
+        with_hip = compute_joint_angles(recording, joints=("hip", "knee"), standing_window_s=STANDING)
+    assert list(with_hip.columns)[:2] == ["right_hip_angle", "right_hip_velocity"]
     only_knee = recording.drop([c for c in recording.channels if c.startswith(("pelvis", "right_foot"))])
     assert list(compute_joint_angles(only_knee).columns) == ["right_knee_angle", "right_knee_velocity"]
     with pytest.raises(ValidationError, match="No joint has IMUs"):

@@ -231,6 +231,10 @@ class Recording:
         streams = [stream.drop(columns=[n for n in names if n in stream.columns]) for stream in self.streams]
         return self._replace(streams=[stream for stream in streams if stream.shape[1]])
 
+    def add_channels(self, stream: pd.DataFrame) -> Recording:
+        """Return the recording with ``stream`` (new channels on their own clock, indexed by ``time_s``) added."""
+        return self._replace(streams=[*self.streams, stream])
+
     def align(
         self, sampling_rate_hz: float, names: Sequence[str] | None = None, *, tmin_s: float | None = None
     ) -> pd.DataFrame:

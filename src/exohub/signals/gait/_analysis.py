@@ -11,6 +11,7 @@ import pandas as pd
 from exohub.signals.consts import SIDES
 from exohub.signals.emg import EmgProcessing
 from exohub.signals.gait._events import GaitEvents, detect_gait_events
+from exohub.signals.kinematics import compute_joint_angles, find_imu_joint_pairs
 from exohub.signals.metrics import GaitReport, compute_gait_report
 from exohub.signals.quality import SignalQualityAssessment
 from exohub.signals.recording import Recording
@@ -105,7 +106,13 @@ class GaitAnalysis:
 
 
 def analyse_gait(recording: Recording) -> GaitAnalysis:
-    """Detect events, compute the gait report (with EMG per gait cycle) and assess the quality of every channel."""
+    """Detect events, compute the gait report (with EMG per gait cycle) and assess the quality of every channel.
+
+    Knee and ankle angles are computed from IMU pairs (:func:`~exohub.signals.kinematics.compute_joint_angles`) where
+    both segments carry an IMU and the recording has no angle channel for that joint, so their range of motion is
+    reported too.
+    """
+    recording = with_imu_joint_angles(recording)
     gait_events = detect_gait_events(recording)
     summaries, flags = [], []
     envelopes: list[pd.DataFrame] = []
@@ -126,6 +133,17 @@ def analyse_gait(recording: Recording) -> GaitAnalysis:
         quality_flags=pd.concat(flags, ignore_index=True),
         duration_s=recording.duration_s,
     )
+
+
+def with_imu_joint_angles(recording: Recording) -> Recording:
+    """Return ``recording`` with the joint angles its IMU pairs give, for joints that have no angle channel yet."""
+    joints = sorted(
+        {joint for side, joint in find_imu_joint_pairs(recording) if not recording.pick(side=side, body_part=joint)}
+    )
+    if not joints:
+        return recording
+    angles = compute_joint_angles(recording, joints=joints)
+    return recording.add_channels(angles.loc[:, [name for name in angles if name not in recording.channels]])
 
 
 def _on_first_clock(envelopes: list[pd.DataFrame]) -> pd.DataFrame | None:

@@ -7,20 +7,24 @@ does that for every joint of a :class:`~exohub.signals.Recording` whose two segm
 """
 
 from exohub.signals.kinematics._joint_angles import (
+    IMU_JOINTS,
     JOINT_SEGMENTS,
     NORMATIVE_MIN_ANGLE_RAD,
     JointAngleEstimation,
     compute_joint_angles,
+    find_imu_joint_pairs,
 )
 from exohub.signals.kinematics._orientation import ComplementaryOrientationEstimation
 from exohub.signals.kinematics._simulation import normal_gait_angles, simulate_leg_imus
 
 __all__ = [
+    "IMU_JOINTS",
     "JOINT_SEGMENTS",
     "NORMATIVE_MIN_ANGLE_RAD",
     "ComplementaryOrientationEstimation",
     "JointAngleEstimation",
     "compute_joint_angles",
+    "find_imu_joint_pairs",
     "normal_gait_angles",
     "simulate_leg_imus",
 ]
