@@ -8,10 +8,10 @@ from exohub.signals.events._angle_event_detection import (
     NORMATIVE_FINAL_CONTACT_LAG,
     NORMATIVE_INITIAL_CONTACT_LAG,
     AngleEventDetection,
-    StreamingAngleEventDetection,
 )
 from exohub.signals.events._force_event_detection import ForceEventDetection
 from exohub.signals.events._imu_event_detection import ImuEventDetection
+from exohub.signals.events._streaming_angle import StreamingAngleEventDetection
 
 __all__ = [
     "NORMATIVE_FINAL_CONTACT_LAG",

@@ -1,4 +1,4 @@
-"""Gait events from a hip or thigh sagittal angle: offline (``AngleEventDetection``) and streaming."""
+"""Gait events from a hip or thigh sagittal angle, offline; the streaming twin is in ``_streaming_angle``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from scipy import signal
 
 from exohub._utils._checks import check_option
 from exohub.exceptions import ExohubWarning, ValidationError
-from exohub.signals.base import BaseAlgorithm, BaseEventDetection
+from exohub.signals.base import BaseEventDetection
 from exohub.signals.events._common import check_frame, check_positive, check_sampling_rate, make_events
 from exohub.signals.metrics._strides import MAX_STRIDE_TIME_S
 
@@ -209,104 +209,3 @@ class AngleEventDetection(BaseEventDetection):
                 stacklevel=3,
             )
         return sign, skewness
-
-
-class StreamingAngleEventDetection(BaseAlgorithm):
-    """Causal detector of flexion maxima (initial contact) or extension maxima on a flexion-positive angle.
-
-    Parameters
-    ----------
-    event
-        ``"initial_contact"``: maxima of flexion; ``"final_contact"``: maxima of extension (minima of the angle).
-    delay_s
-        A maximum is confirmed when no higher value has come for ``delay_s`` and the angle has fallen at least
-        ``min_drop_rad`` below it: the latency is the longer of the two.
-    min_range_rad
-        Hysteresis: after an event the detector re-arms only once the angle has moved at least this much away
-        from the extreme and back (it must leave the opposite trough by this much), so plateaus and noise make
-        one event, and standing still makes none.
-    min_stride_time_s
-        Refractory period: an extreme closer than this to the previous event is not reported.
-    min_drop_rad
-        How far the angle must fall back from a maximum to confirm it; a pause in a slow ramp (hip extension in
-        stance often has one) is not a maximum.
-
-    Attributes
-    ----------
-    events_
-        From :meth:`detect`: ``event`` and ``time_s`` of the extremes (not of their detection).
-    detected_at_s_
-        From :meth:`detect`: when each event was known, ``time_s + delay_s`` up to one sample.
-
-    Notes
-    -----
-    The latency of an event is at least ``delay_s`` (rounded up to the next sample: 50 ms by default, 10 samples
-    at 200 Hz) and longer when the angle turns slowly: it must also fall ``min_drop_rad`` from the extreme. On
-    the hip-exoskeleton data (maximum extension) the latency is 60 ms median, 115 ms at the 95th percentile
-    (``benchmarks/validate_phase.py`` prints it).
-    :attr:`last_event_time_s` gives the extreme's own time so a phase estimator can anchor on it. No
-    filter is applied: feed it an angle that is already smooth (an encoder, or a causal low-pass upstream,
-    whose group delay adds to the latency).
-    """
-
-    def __init__(
-        self,
-        event: str = "initial_contact",
-        delay_s: float = 0.05,
-        min_range_rad: float = 0.15,
-        min_stride_time_s: float = 0.6,
-        min_drop_rad: float = 0.03,
-    ) -> None:
-        self.event = event
-        self.delay_s = delay_s
-        self.min_range_rad = min_range_rad
-        self.min_stride_time_s = min_stride_time_s
-        self.min_drop_rad = min_drop_rad
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget the signal so far (a new recording or a restart of the loop)."""
-        check_option("event", self.event, ("initial_contact", "final_contact"))
-        self._polarity = 1.0 if self.event == "initial_contact" else -1.0
-        self._armed = False
-        self._trough = math.inf
-        self._peak = -math.inf
-        self._peak_time_s = math.nan
-        self.last_event_time_s = math.nan
-
-    def step(self, time_s: float, angle_rad: float) -> bool:
-        """Take one sample; return True when an extreme has just been confirmed (its time: ``last_event_time_s``)."""
-        value = self._polarity * angle_rad
-        if not self._armed:
-            self._trough = min(self._trough, value)
-            if value - self._trough >= self.min_range_rad:
-                self._armed, self._peak, self._peak_time_s = True, value, time_s
-            return False
-        if value > self._peak:
-            self._peak, self._peak_time_s = value, time_s
-            return False
-        if time_s - self._peak_time_s < self.delay_s - 1e-9 or self._peak - value < self.min_drop_rad:
-            return False
-        self._armed, self._trough = False, value
-        if self._peak_time_s - self.last_event_time_s < self.min_stride_time_s:
-            return False
-        self.last_event_time_s = self._peak_time_s
-        return True
-
-    def detect(self, data: pd.DataFrame, *, sampling_rate_hz: float) -> Self:
-        """Run :meth:`step` over ``data["angle"]`` from a fresh state; set ``events_`` and ``detected_at_s_``."""
-        check_sampling_rate(sampling_rate_hz)
-        for name in ("delay_s", "min_range_rad", "min_stride_time_s", "min_drop_rad"):
-            check_positive(name, getattr(self, name))
-        time_s = check_frame(data, required=["angle"])
-        self.data, self.sampling_rate_hz = data, float(sampling_rate_hz)
-        self.reset()
-        events, detected = [], []
-        for t, angle in zip(time_s.tolist(), data["angle"].to_numpy(dtype=np.float64).tolist(), strict=True):
-            if self.step(t, angle):
-                events.append(self.last_event_time_s)
-                detected.append(t)
-        times = np.asarray(events, dtype=np.float64)
-        self.events_ = make_events(times) if self.event == "initial_contact" else make_events(np.empty(0), times)
-        self.detected_at_s_ = np.asarray(detected, dtype=np.float64)
-        return self
