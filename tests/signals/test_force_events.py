@@ -37,6 +37,18 @@ def test_square_wave_edges_are_exact():
     assert detector.threshold_n_ == pytest.approx(0.2 * 700.0)
 
 
+def test_contacts_are_timed_where_the_load_leaves_and_returns_to_the_unloaded_level():
+    time_s, _, ic, fc = _square()
+    # 80 ms loading and unloading ramps starting at the true contact and ending at the true foot off.
+    ramp = np.clip(np.minimum(time_s[:, None] - ic, fc - time_s[:, None]) / 0.08, 0.0, 1.0).max(axis=1)
+    frame = _frame(time_s, force=700.0 * ramp)
+    timed = ForceEventDetection().detect(frame, sampling_rate_hz=RATE_HZ).events_
+    np.testing.assert_allclose(_times(timed, "initial_contact"), ic + 1 / RATE_HZ, atol=1e-9)
+    np.testing.assert_allclose(_times(timed, "final_contact"), fc, atol=1e-9)
+    at_threshold = ForceEventDetection(timing_level=0).detect(frame, sampling_rate_hz=RATE_HZ).events_
+    assert (_times(at_threshold, "initial_contact") - ic).min() > 0.01  # the robust threshold alone is late
+
+
 def test_absolute_threshold_and_body_weight():
     time_s, force, ic, _ = _square()
     force = force + 50.0  # a preloaded sensor

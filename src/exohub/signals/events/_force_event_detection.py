@@ -15,6 +15,8 @@ from exohub.signals.events._common import check_frame, check_positive, check_sam
 #: percentiles taken as the unloaded baseline and the loaded level when the threshold is relative.
 BASELINE_PERCENTILE = 5.0
 LOADED_PERCENTILE = 95.0
+#: the longest a contact edge is moved from the threshold crossing to the unloaded level.
+MAX_TIMING_SHIFT_S = 0.1
 
 
 def schmitt_trigger(values: np.ndarray, *, low: float, high: float) -> np.ndarray:
@@ -44,6 +46,30 @@ def drop_short_runs(state: np.ndarray, *, value: bool, min_samples: int) -> np.n
     return flipped
 
 
+def refine_edges(
+    force: np.ndarray, starts: np.ndarray, ends: np.ndarray, *, level: float, max_shift: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move each contact's start back, and its end forward, to where the force last (first) is at or below ``level``.
+
+    Contacts are found with a threshold high enough to be robust; they are timed where the load leaves (returns to)
+    the unloaded level, as force-plate events are. An edge moves at most ``max_shift`` samples (loading and unloading
+    take well under 0.1 s in walking), never past the neighbouring contact; otherwise it stays (the sensor is still
+    loaded there: the other foot on the same plate, a bias).
+    """
+    index = np.arange(force.size)
+    below = force <= level
+    last_below = np.maximum.accumulate(np.where(below, index, -1))
+    first_below = np.minimum.accumulate(np.where(below, index, force.size)[::-1])[::-1]
+    previous_end = np.concatenate([[0], ends])[np.searchsorted(ends, starts)]
+    next_start = np.concatenate([starts, [force.size - 1]])[np.searchsorted(starts, ends)]
+    candidate_starts, candidate_ends = last_below[starts] + 1, first_below[ends]
+    new_starts = np.where(
+        (candidate_starts > previous_end) & (starts - candidate_starts <= max_shift), candidate_starts, starts
+    )
+    new_ends = np.where((candidate_ends < next_start) & (candidate_ends - ends <= max_shift), candidate_ends, ends)
+    return np.minimum(new_starts, starts), np.maximum(new_ends, ends)
+
+
 def contact_edges(state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return the sample indices where contact starts and where it ends (first sample of the new state)."""
     change = np.diff(state.astype(np.int8))
@@ -66,6 +92,10 @@ class ForceEventDetection(BaseEventDetection):
     hysteresis
         Width of the hysteresis band as a fraction of the loading range, centred on the threshold: contact starts
         above ``threshold + band/2`` and ends below ``threshold - band/2``.
+    timing_level
+        Contacts found with the threshold are timed where the force crosses ``baseline + timing_level x loading
+        range`` (the unloaded level, as force-plate events are timed), so the threshold can stay high enough to be
+        robust without making the events late. ``0`` keeps the threshold crossings.
     min_contact_s, min_swing_s
         Debounce: a contact (or a swing) shorter than this, between two of the other kind, is absorbed by its
         neighbours; short swings (bounces, dropouts) are filled first. They apply to footswitches too.
@@ -98,6 +128,7 @@ class ForceEventDetection(BaseEventDetection):
         relative_threshold: float = 0.2,
         body_weight_n: float | None = None,
         hysteresis: float = 0.05,
+        timing_level: float = 0.05,
         min_contact_s: float = 0.1,
         min_swing_s: float = 0.1,
     ) -> None:
@@ -105,6 +136,7 @@ class ForceEventDetection(BaseEventDetection):
         self.relative_threshold = relative_threshold
         self.body_weight_n = body_weight_n
         self.hysteresis = hysteresis
+        self.timing_level = timing_level
         self.min_contact_s = min_contact_s
         self.min_swing_s = min_swing_s
 
@@ -118,8 +150,9 @@ class ForceEventDetection(BaseEventDetection):
             raise ValueError(f"hysteresis must be a fraction in [0, 1), got {self.hysteresis!r}.")
         time_s = check_frame(data, required=[], one_of=["force", "switch"])
         self.data, self.sampling_rate_hz = data, rate
-        if "force" in data.columns:
-            state = self._force_state(data["force"].to_numpy(dtype=np.float64))
+        force = data["force"].to_numpy(dtype=np.float64) if "force" in data.columns else None
+        if force is not None:
+            state = self._force_state(force)
         else:
             self.threshold_n_ = float("nan")
             state = data["switch"].to_numpy(dtype=np.float64) > 0.5
@@ -127,6 +160,10 @@ class ForceEventDetection(BaseEventDetection):
         state = drop_short_runs(state, value=False, min_samples=round(self.min_swing_s * rate))
         state = drop_short_runs(state, value=True, min_samples=round(self.min_contact_s * rate))
         starts, ends = contact_edges(state)
+        if force is not None and self.timing_level > 0:
+            baseline, loaded = np.percentile(force, [BASELINE_PERCENTILE, LOADED_PERCENTILE])
+            level = baseline + self.timing_level * (loaded - baseline)
+            starts, ends = refine_edges(force, starts, ends, level=level, max_shift=round(MAX_TIMING_SHIFT_S * rate))
         self.events_ = make_events(time_s[starts], time_s[ends])
         return self
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from exohub._utils._checks import check_option
 from exohub.exceptions import ValidationError
 from exohub.signals.channels import parse_channel
 from exohub.signals.consts import AXES, SIDES
@@ -41,8 +43,11 @@ class EventSource:
         if self.kind.endswith("_imu"):
             return data.set_axis([f"{quantity}_{axis}" for quantity in ("acc", "gyr") for axis in AXES], axis=1)
         if self.kind == "force" and len(self.channels) > 1:
-            # A force plate or insole with axes: the load is the magnitude, whatever the axes' orientation.
-            return pd.DataFrame({"force": np.linalg.norm(data.to_numpy(), axis=1)}, index=data.index)
+            # A force plate with axes: the load is the vertical force, the axis that swings most (body weight);
+            # the shear axes carry offsets (a treadmill belt's drag) that would hide the unloaded foot in a norm.
+            values = data.to_numpy()
+            vertical = int(np.nanargmax(np.nanmax(values, axis=0) - np.nanmin(values, axis=0)))
+            return pd.DataFrame({"force": np.abs(values[:, vertical])}, index=data.index)
         if self.kind.endswith("_angle") and len(self.channels) > 1:
             # Joint angles with three anatomical axes (motion capture): flexion/extension moves most in gait.
             sagittal = data.columns[int(np.nanargmax(data.var().to_numpy()))]
@@ -50,15 +55,19 @@ class EventSource:
         return data.set_axis([self.kind if self.kind in ("force", "switch") else "angle"], axis=1)
 
 
-def find_event_sources(recording: Recording) -> dict[str, EventSource]:
-    """Return, per side that has one, the most trusted event source present in ``recording``.
+def find_event_sources(recording: Recording, kinds: Sequence[str] = SOURCE_KINDS) -> dict[str, EventSource]:
+    """Return, per side that has one, the first source of ``kinds`` present in ``recording`` (the most trusted).
+
+    Pass ``kinds=("hip_angle",)`` to use one kind of sensor whatever else is present (e.g. to compare sensors).
 
     Raises
     ------
     ValidationError
         If no side has any channel gait events can be found from; the message lists what would do.
     """
-    sources = {side: source for side in SIDES if (source := _best_source(recording, side)) is not None}
+    for kind in kinds:
+        check_option("kinds", kind, SOURCE_KINDS)
+    sources = {side: source for side in SIDES if (source := _best_source(recording, side, kinds)) is not None}
     if not sources:
         raise ValidationError(
             "No channel to find gait events from: the recording needs, per side, a load sensor "
@@ -68,8 +77,8 @@ def find_event_sources(recording: Recording) -> dict[str, EventSource]:
     return sources
 
 
-def _best_source(recording: Recording, side: str) -> EventSource | None:
-    for kind in SOURCE_KINDS:
+def _best_source(recording: Recording, side: str, kinds: Sequence[str]) -> EventSource | None:
+    for kind in kinds:
         channels = _channels_for(recording, side, kind)
         if channels:
             return EventSource(side=side, kind=kind, channels=channels)
