@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from exohub._utils import atomic_path
 from exohub.exceptions import ValidationError
@@ -17,6 +15,9 @@ from exohub.signals.consts import TIME_COLUMN
 from exohub.signals.info import RecordingInfo
 from exohub.signals.io._errors import check_file, reading
 from exohub.signals.recording import Recording
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 METADATA_KEY = b"exohub.recording"
 FORMAT_VERSION = 2
@@ -33,6 +34,9 @@ def write_parquet(recording: Recording, path: str | Path) -> Path:
     ``label:<name>``. The info and the reference events travel in the file's metadata. The file is written under a
     temporary name and renamed, so an existing file is never half-written.
     """
+    import pyarrow as pa  # the storage format: loaded only when a recording is stored
+    import pyarrow.parquet as pq
+
     path = Path(path)
     blocks = [(i, stream) for i, stream in enumerate(recording.streams)]
     if recording.labels is not None:
@@ -69,6 +73,8 @@ def write_parquet(recording: Recording, path: str | Path) -> Path:
 
 def read_parquet(path: str | Path) -> Recording:
     """Read a recording written by :func:`write_parquet`."""
+    import pyarrow.parquet as pq
+
     path = check_file(path)
     with reading(path, "Parquet"):
         table = pq.read_table(path)
