@@ -234,3 +234,26 @@ def test_real_emg_median_frequency_is_physiological(gaitalytics_small):
 def test_pipeline_rejects_bad_parameters(burst_emg, parameters, match):
     with pytest.raises(ValueError, match=match):
         EmgProcessing(**parameters).process(burst_emg, RATE_HZ)
+
+
+@pytest.mark.parametrize(
+    ("window", "step", "segment", "band_hz"),
+    [(2000, 2000, 500, (20.0, 450.0)), (1999, 777, 333, (0.0, 1000.0)), (1000, 500, 250, (0.0, 450.0))],
+)
+def test_batched_frequencies_equal_scipy_welch_per_window(window, step, segment, band_hz):
+    # The batch (one FFT of raw segments, Hann and detrend applied per bin) must equal Welch window by window.
+    from exohub.signals.emg._frequency import spectral_frequencies
+
+    rate_hz = 2000.0
+    values = _band_noise(12000, 30, 400, rate_hz=rate_hz, seed=5, channels=3) * np.linspace(0.2, 2, 12000)[:, None]
+    starts, median, mean = spectral_frequencies(
+        values, rate_hz, window=window, step=step, segment=segment, band_hz=band_hz
+    )
+    assert starts.tolist() == list(range(0, 12000 - window + 1, step))
+    for row, start in enumerate(starts):
+        freqs_hz, psd = signal.welch(values[start : start + window], fs=rate_hz, nperseg=segment, axis=0)
+        band = (freqs_hz >= band_hz[0]) & (freqs_hz <= band_hz[1])
+        cumulative = np.cumsum(psd[band], axis=0)
+        expected_median = freqs_hz[band][np.argmax(cumulative >= cumulative[-1] / 2, axis=0)]
+        np.testing.assert_array_equal(median[row], expected_median)
+        np.testing.assert_allclose(mean[row], freqs_hz[band] @ psd[band] / cumulative[-1], rtol=1e-12)

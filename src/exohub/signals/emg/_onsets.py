@@ -65,10 +65,16 @@ def onset_table(
     min_samples: int,
 ) -> pd.DataFrame:
     """Runs of ``values > threshold`` at least ``min_samples`` long, as a channel/onset_s/offset_s table."""
-    above = values > threshold
-    edges = np.diff(above.astype(np.int8), axis=0, prepend=0, append=0).T  # (channels, samples + 1)
-    channel, start = np.nonzero(edges == 1)
-    _, end = np.nonzero(edges == -1)  # same count and order per channel: every run starts and ends once
+    # Channels-first rows with a False sentinel at each end: every run starts and ends inside its own row, so the
+    # changes of the flattened mask alternate start, end, start, end ... in channel then time order.
+    n_samples = values.shape[0]
+    above = np.zeros((values.shape[1], n_samples + 2), dtype=bool)
+    np.greater(values.T, np.asarray(threshold, dtype=np.float64)[:, None], out=above[:, 1:-1])
+    flat = above.ravel()
+    changes = np.flatnonzero(flat[1:] != flat[:-1])
+    start, end = changes[0::2], changes[1::2]  # flat indices of the first sample in, the first sample out (+1)
+    channel = start // (n_samples + 2)
+    start, end = start - channel * (n_samples + 2), end - channel * (n_samples + 2)
     keep = end - start >= min_samples
     channel, start, end = channel[keep], start[keep], end[keep]
     return pd.DataFrame(

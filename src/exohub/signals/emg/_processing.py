@@ -112,7 +112,7 @@ def envelope_values(
     check_option("method", method, ENVELOPE_METHODS)
     if method == "linear":
         sos = design_butterworth_sos(order, cutoff_hz, sampling_rate_hz, "lowpass")
-        return apply_sos(sos, np.abs(values), causal=causal, names=names)
+        return apply_sos(sos, values, causal=causal, names=names, rectify=True)
     size = round(window_ms * 1e-3 * sampling_rate_hz)
     if not np.isfinite(window_ms) or size < 1:
         raise ValueError(f"window_ms = {window_ms!r} is shorter than one sample at {sampling_rate_hz:g} Hz.")
@@ -189,7 +189,7 @@ def normalize_values(
     """Divide each column by its MVC reference, or by its own peak when ``mvc_v`` is ``None``."""
     if mvc_v is not None:
         return values / mvc_vector(mvc_v, columns)
-    peak = np.max(np.abs(values), axis=0)
+    peak = np.maximum(np.max(values, axis=0), -np.min(values, axis=0))  # max |value| without an |values| copy
     if np.any(peak == 0):
         column = columns[int(np.flatnonzero(peak == 0)[0])]
         raise ValidationError(f"EMG channel {column!r} is zero throughout; it has no peak to normalise to.")

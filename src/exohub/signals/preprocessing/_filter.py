@@ -20,6 +20,11 @@ from exohub._utils._checks import check_option
 from exohub.exceptions import ExohubWarning, ValidationError
 from exohub.signals.base import BaseFilter
 
+try:  # the in-place kernel behind scipy.signal.sosfilt; the public function copies its input on every call
+    from scipy.signal._sosfilt import _sosfilt as _sosfilt_kernel
+except ImportError:  # pragma: no cover - a later scipy may move it; the public function is the fallback
+    _sosfilt_kernel = None
+
 BTYPES = ("lowpass", "highpass", "bandpass", "bandstop")
 _BAND_BTYPES = ("bandpass", "bandstop")
 
@@ -152,8 +157,11 @@ def _as_2d(data: pd.DataFrame | np.ndarray) -> tuple[np.ndarray, list[str]]:
 
 def check_finite(values: np.ndarray, names: Sequence[str], index: Any = None) -> None:
     """Raise a ``ValidationError`` naming the first channel that holds NaN or infinity, and where."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(values, axis=0)).all():  # a sum is finite when every value is (one cheap pass)
+            return
     bad = ~np.isfinite(values)
-    if not bad.any():
+    if not bad.any():  # finite values whose sum overflowed
         return
     channel = int(np.flatnonzero(bad.any(axis=0))[0])
     sample = int(np.flatnonzero(bad[:, channel])[0])
@@ -164,19 +172,93 @@ def check_finite(values: np.ndarray, names: Sequence[str], index: Any = None) ->
     )
 
 
-def apply_sos(sos: np.ndarray, values: np.ndarray, *, causal: bool, names: Sequence[str]) -> np.ndarray:
-    """Filter the columns of a 2-D float array along axis 0, zero-phase (``sosfiltfilt``) or causal (``sosfilt``)."""
-    # Time runs along the contiguous axis of a channels-first view (pandas stores DataFrames that way), so scipy
-    # filters each channel in place; the result is handed back as a (n_samples, n_channels) view without a copy.
+#: Samples per block of the backward pass of zero-phase filtering (4 complex rows stay in the L2 cache).
+_BACKWARD_BLOCK = 16384
+
+
+def _run_sections(sos: np.ndarray, rows: np.ndarray, state: np.ndarray) -> None:
+    """Filter C-contiguous complex ``rows`` in place with ``sos``, continuing from ``state`` (updated in place).
+
+    ``state`` is ``(n_rows, n_sections, 2)``, the direct-form II transposed state of :func:`scipy.signal.sosfilt`.
+    """
+    if _sosfilt_kernel is not None:
+        _sosfilt_kernel(sos, rows, state)
+        return
+    filtered, final = signal.sosfilt(sos, rows, axis=-1, zi=np.moveaxis(state, 1, 0))  # pragma: no cover
+    rows[...], state[...] = filtered, np.moveaxis(final, 0, 1)  # pragma: no cover
+
+
+def _pack_rows(rows: np.ndarray, pad: int, *, rectify: bool) -> np.ndarray:
+    """Pair the real ``(n_channels, n)`` rows into complex rows (second half as imaginary parts), odd-extended.
+
+    A filter with real coefficients acts on the real and imaginary parts separately, so one complex row carries two
+    channels through the filter kernel in the time of one (its recursion is latency-bound, not arithmetic-bound).
+    The ``pad`` samples at each end are scipy's ``odd_ext`` (what :func:`scipy.signal.sosfiltfilt` uses).
+    """
+    n_channels, n = rows.shape
+    n_rows = -(-n_channels // 2)
+    packed = np.empty((n_rows, n + 2 * pad), dtype=np.complex128)
+    middle = packed[:, pad : pad + n]
+    copy = np.abs if rectify else np.positive
+    copy(rows[:n_rows], out=middle.real)
+    copy(rows[n_rows:], out=middle.imag[: n_channels - n_rows])
+    middle.imag[n_channels - n_rows :] = 0.0
+    if pad:
+        packed[:, :pad] = 2 * packed[:, pad : pad + 1] - packed[:, 2 * pad : pad : -1]
+        packed[:, pad + n :] = 2 * packed[:, pad + n - 1 : pad + n] - packed[:, pad + n - 2 : n - 2 : -1]
+    return packed
+
+
+def _unpack_rows(packed: np.ndarray, n_channels: int, pad: int) -> np.ndarray:
+    """The real ``(n_channels, n)`` rows of :func:`_pack_rows` output, without the padding."""
+    n_rows = packed.shape[0]
+    middle = packed[:, pad : packed.shape[1] - pad]
+    rows = np.empty((n_channels, middle.shape[1]))
+    rows[:n_rows] = middle.real
+    rows[n_rows:] = middle.imag[: n_channels - n_rows]
+    return rows
+
+
+def _filter_rows(sos: np.ndarray, rows: np.ndarray, *, causal: bool, pad: int, rectify: bool) -> np.ndarray:
+    """``sosfilt`` (causal) or ``sosfiltfilt`` (odd padding of ``pad`` samples) of every row, as scipy computes it."""
+    packed = _pack_rows(rows, 0 if causal else pad, rectify=rectify)
+    complex_sos = sos.astype(np.complex128)
     if causal:
-        return signal.sosfilt(sos, values.T, axis=-1).T
+        _run_sections(complex_sos, packed, np.zeros((len(packed), len(sos), 2), dtype=np.complex128))
+        return _unpack_rows(packed, rows.shape[0], 0)
+    steady = signal.sosfilt_zi(sos)[None, :, :]
+    _run_sections(complex_sos, packed, steady * packed[:, :1, None])
+    # Backward pass: blocks from the end, reversed into a small contiguous buffer, filtered and written back.
+    state = steady * packed[:, -1:, None]
+    buffer = np.empty(len(packed) * _BACKWARD_BLOCK, dtype=np.complex128)
+    for end in range(packed.shape[1], 0, -_BACKWARD_BLOCK):
+        start = max(0, end - _BACKWARD_BLOCK)
+        block = buffer[: len(packed) * (end - start)].reshape(len(packed), end - start)
+        block[...] = packed[:, end - 1 : None if start == 0 else start - 1 : -1]
+        _run_sections(complex_sos, block, state)
+        packed[:, start:end] = block[:, ::-1]
+    return _unpack_rows(packed, rows.shape[0], pad)
+
+
+def apply_sos(
+    sos: np.ndarray, values: np.ndarray, *, causal: bool, names: Sequence[str], rectify: bool = False
+) -> np.ndarray:
+    """Filter the columns of a 2-D float array along axis 0, zero-phase (``sosfiltfilt``) or causal (``sosfilt``).
+
+    The result equals scipy's functions to rounding (the same kernel and arithmetic; tested to 1e-12) but runs
+    about twice as fast on many channels: time runs along the contiguous axis of channels-first rows, channels are
+    paired as complex rows, and nothing of hour-long size is copied more than needed. ``rectify=True`` filters
+    ``abs(values)`` (full-wave rectification fused into the copy). The result is a ``(n_samples, n_channels)``
+    view of channels-first rows, which is how pandas stores a DataFrame built from it.
+    """
     pad_samples = 3 * (2 * len(sos) + 1 - min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum())))
-    if values.shape[0] <= pad_samples:
+    if not causal and values.shape[0] <= pad_samples:
         raise ValidationError(
             f"{len(names)} channel(s) ({names[0]!r}, ...) have {values.shape[0]} samples; zero-phase filtering with "
             f"{len(sos)} sections needs more than {pad_samples}. Use a longer signal or causal=True."
         )
-    return signal.sosfiltfilt(sos, values.T, axis=-1).T
+    sos = np.asarray(sos, dtype=np.float64)
+    return _filter_rows(sos, values.T, causal=causal, pad=pad_samples, rectify=rectify).T
 
 
 def filter_data(sos: np.ndarray, data: pd.DataFrame | np.ndarray, *, causal: bool) -> pd.DataFrame | np.ndarray:
