@@ -137,3 +137,48 @@ def test_clean_band_limited_signals_raise_no_defect_flags(seed, rate_hz, cutoff_
     data = _clean(n=n, cutoff_hz=cutoff_fraction * rate_hz / 2, rate_hz=rate_hz, seed=seed) * scale
     flags = SignalQualityAssessment().assess(data, rate_hz).flags_
     assert flags.empty, flags.to_string()
+
+
+HIPEXO = Path(__file__).parents[3] / "shared" / "data" / "hipexo_gait_phase"
+needs_hipexo = pytest.mark.skipif(
+    not any(HIPEXO.glob("AB0*/*.txt.gz")),
+    reason=f"hip-exoskeleton recordings not found in {HIPEXO} (shared data absent)",
+)
+
+
+def _hipexo_streams():
+    from exohub.signals.datasets import load_hipexo
+
+    for subject in ("AB01", "AB02", "AB05"):
+        yield load_hipexo(sorted((HIPEXO / subject).glob("*.txt.gz"))[0]).streams[0]
+
+
+@needs_hipexo
+def test_clean_real_gait_has_no_spikes_and_injected_glitches_are_found():
+    """Heel-strike impacts and held samples (timing stalls) are not glitches; a 10x one-sample jump is."""
+    for stream in _hipexo_streams():
+        assert _flags_at(stream, 200.0, "spike").empty
+        data = stream.copy()
+        values = data["pelvis_acc_x"].to_numpy()
+        scale = 1.4826 * np.median(np.abs(np.diff(values, 2) - np.median(np.diff(values, 2))))
+        data.iloc[1000, data.columns.get_loc("pelvis_acc_x")] += 10 * scale
+        data.iloc[2500, data.columns.get_loc("pelvis_gyr_z")] -= 10 * scale * data["pelvis_gyr_z"].std() / values.std()
+        spikes = _flags_at(data, 200.0, "spike")
+        assert set(spikes["channel"]) <= {"pelvis_acc_x", "pelvis_gyr_z"}
+        found = spikes.set_index("channel")["start_s"]
+        assert found.loc["pelvis_acc_x"] == data.index[1000]
+
+
+@pytest.mark.skipif(not (GAITALYTICS / "test_small.c3d").is_file(), reason=f"test_small.c3d not found in {GAITALYTICS}")
+def test_real_joint_angles_have_no_spikes():
+    from exohub.signals.datasets import load_gaitalytics
+
+    for stream in load_gaitalytics(GAITALYTICS / "test_small.c3d").streams:
+        rate_hz = 1 / float(np.median(np.diff(stream.index.to_numpy())))
+        if rate_hz < 500:  # joint angles at 100 Hz
+            assert _flags_at(stream, rate_hz, "spike").empty
+
+
+def _flags_at(data, rate_hz, flag):
+    found = SignalQualityAssessment().assess(data, rate_hz).flags_
+    return found[found["flag"] == flag]

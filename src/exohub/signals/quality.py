@@ -59,29 +59,30 @@ def _gap_flags(time_s: np.ndarray, period_s: float) -> list[tuple[str, float, fl
     ]
 
 
-def _robust_scale(diff: np.ndarray) -> float:
-    deviation = np.abs(diff - np.median(diff))
-    mad = float(np.median(deviation))
-    return _MAD_TO_SD * mad if mad > 0 else _MEAN_AD_TO_SD * float(np.mean(deviation))
+def _glitch_residual(values: np.ndarray) -> np.ndarray:
+    """Each sample minus the cubic through its neighbours at -2, -1, +1, +2 (NaN at the ends and next to NaN)."""
+    residual = np.full(len(values), np.nan)
+    if len(values) >= 5:
+        smooth = (4 * (values[1:-3] + values[3:-1]) - values[:-4] - values[4:]) / 6
+        residual[2:-2] = values[2:-2] - smooth
+    return residual
 
 
-def _local_scale(diff: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per sample of ``diff``: the median of its block, and the largest robust SD among it and 2 blocks each side."""
-    n_blocks = -(-len(diff) // block)
+def _local_scale(residual: np.ndarray, block: int) -> np.ndarray:
+    """Per sample: the median robust SD of ``residual`` among its block of ``block`` samples and 2 blocks each side."""
+    n_blocks = -(-len(residual) // block)
     blocks = np.full(n_blocks * block, np.nan)
-    blocks[: len(diff)] = diff
+    blocks[: len(residual)] = np.abs(residual)
     blocks = blocks.reshape(n_blocks, block)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks (a long NaN run) have no scale
-        median = np.nanmedian(blocks, axis=1)
-        deviation = np.abs(blocks - median[:, None])
-        mad = _MAD_TO_SD * np.nanmedian(deviation, axis=1)
-        mean_ad = _MEAN_AD_TO_SD * np.nanmean(deviation, axis=1)
-    scale = np.nan_to_num(np.where(mad > 0, mad, mean_ad), nan=0.0)
+    if np.isnan(blocks).any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks (a long NaN run) have no scale
+            scale = np.nan_to_num(_MAD_TO_SD * np.nanmedian(blocks, axis=1), nan=0.0)
+    else:
+        scale = _MAD_TO_SD * np.median(blocks, axis=1)
     padded = np.pad(scale, 2, mode="edge")
-    neighbourhood = np.max([padded[k : k + n_blocks] for k in range(5)], axis=0)
-    index = np.arange(len(diff)) // block
-    return median[index], neighbourhood[index]
+    neighbourhood = np.median([padded[k : k + n_blocks] for k in range(5)], axis=0)
+    return np.repeat(neighbourhood, block)[: len(residual)]
 
 
 class SignalQualityAssessment(BaseAlgorithm):
@@ -94,9 +95,11 @@ class SignalQualityAssessment(BaseAlgorithm):
     saturation_min_samples
         A run of at least this many samples at the channel's maximum or minimum is ``saturation`` (clipping).
     spike_threshold
-        A first difference whose robust z-score exceeds this is a ``spike``. The z-score uses the median and MAD
-        of the differences nearby (blocks of ``spike_window_s / 5``, the largest MAD among 5 blocks), so bursts
-        of activity are compared with themselves, not with rest.
+        A sample that steps away from both neighbours and back, and whose departure from the cubic through its
+        two neighbours each side exceeds this many times the
+        local robust scale of that residual (blocks of ``spike_window_s / 5``, the median of 5 blocks) and
+        this many times the residuals 3-4 samples away is a ``spike``: a glitch that jumps away and straight
+        back. Impacts (heel strike) and bursts have a shape over several samples and are not spikes.
     spike_window_s
         Neighbourhood of the spike scale.
     snr_min_db
@@ -219,25 +222,50 @@ class SignalQualityAssessment(BaseAlgorithm):
                 starts, ends = _equal_runs(values, np.float64(extreme))
                 keep = ends - starts >= int(self.saturation_min_samples)
                 add("saturation", starts[keep], ends[keep], "{n} samples clipped at {v:.6g}")
-        # Steps into or out of a defect already found, or across a time gap, are not spikes of their own.
-        diff = np.diff(values)
-        diff[bad[:-1] | bad[1:] | (np.diff(time_s) > GAP_FACTOR / rate)] = np.nan
-        starts, ends = self._spikes(diff, values, rate)
-        add("spike", starts, ends, "first difference beyond the robust z threshold")
+        # Samples in or next to a defect already found, or across a time gap, are not judged.
+        suspect = np.asarray(values, dtype=np.float64).copy()
+        near = bad.copy()
+        near[:-1] |= bad[1:]
+        near[1:] |= bad[:-1]
+        gap = np.flatnonzero(np.diff(time_s) > GAP_FACTOR / rate)
+        near[np.r_[gap, gap + 1]] = True
+        suspect[near] = np.nan
+        spikes = self._spikes(suspect)
+        add("spike", spikes, spikes + 1, "glitch: one sample at {v:.6g}, away from both neighbours and back")
         return flags, bad
 
-    def _spikes(self, diff: np.ndarray, values: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
-        """Sample ranges around first differences (NaN: not judged) whose local robust z exceeds the threshold."""
-        finite = np.isfinite(diff)
-        if finite.sum() < _MIN_SPIKE_BLOCK:
-            return np.array([], dtype=int), np.array([], dtype=int)
-        block = max(_MIN_SPIKE_BLOCK, round(self.spike_window_s * rate / 5))
-        median, scale = _local_scale(diff, block)
-        floor = 1e-3 * _robust_scale(diff[finite]) + 1e-12 * float(np.nanmax(np.abs(values)))
+    def _spikes(self, values: np.ndarray) -> np.ndarray:
+        """Samples that jump away from both neighbours and straight back: glitches, not physiological transients.
+
+        The residual from the cubic through the two neighbours each side must exceed ``spike_threshold`` times
+        both the local robust scale of the residual and the residuals 3 and 4 samples away (outside the glitch's
+        own footprint): an impact or a burst has a shape over several samples, a glitch has none.
+        """
+        residual = _glitch_residual(values)
+        if np.isfinite(residual).sum() < _MIN_SPIKE_BLOCK:
+            return np.array([], dtype=int)
+        block = max(_MIN_SPIKE_BLOCK, round(self.spike_window_s * self.sampling_rate_hz / 5))
+        magnitude = np.abs(residual)
+        floor = 1e-12 * float(np.nanmax(np.abs(values)))
+        around = np.zeros_like(magnitude)
+        for shift in (3, 4):
+            around[shift:] = np.fmax(around[shift:], magnitude[:-shift])
+            around[:-shift] = np.fmax(around[:-shift], magnitude[shift:])
+        limit = self.spike_threshold * np.maximum(np.maximum(_local_scale(residual, block), around), floor)
+        # ... and it must leave and come back: steps of opposite sign into and out of it, each half the residual
+        # (a held sample followed by a double step, a timing stall, is not a glitch).
+        step_in, step_out = np.full(len(values), np.nan), np.full(len(values), np.nan)
+        step_in[1:] = np.diff(values)
+        step_out[:-1] = step_in[1:]
         with np.errstate(invalid="ignore"):
-            outlier = np.abs(diff - median) > self.spike_threshold * np.maximum(scale, floor)
-        starts, ends = _runs(outlier & finite)
-        return starts, ends + 1  # difference i joins samples i and i + 1
+            away_and_back = (step_in * step_out < 0) & (np.fmin(np.abs(step_in), np.abs(step_out)) >= magnitude / 2)
+            glitch = (magnitude > limit) & away_and_back
+        # The neighbours' cubic residuals carry the glitch too (2/3 and 1/6 of it): keep the largest of a cluster.
+        candidates = np.flatnonzero(glitch)
+        if len(candidates) == 0:
+            return candidates
+        window = np.lib.stride_tricks.sliding_window_view(np.pad(np.nan_to_num(magnitude), 2), 5)[candidates]
+        return candidates[np.argmax(window, axis=1) == 2]
 
     def _emg_snr_db(self, values: np.ndarray, rate: float) -> float:
         """Ratio in dB of activity (90th percentile) to rest (10th) windowed power of the band-passed EMG."""
