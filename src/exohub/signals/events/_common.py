@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from exohub._utils._checks import check_positive, check_sampling_rate
 from exohub.exceptions import ValidationError
 from exohub.signals.consts import TIME_COLUMN
 
+__all__ = ["check_frame", "check_positive", "check_sampling_rate", "make_events"]
+
 EVENTS_COLUMNS = ("event", TIME_COLUMN)
-
-
-def check_sampling_rate(sampling_rate_hz: float) -> float:
-    """Return ``sampling_rate_hz`` as a float, or raise a ``ValueError`` unless it is finite and positive."""
-    try:
-        rate = float(sampling_rate_hz)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"sampling_rate_hz must be a number, got {type(sampling_rate_hz).__name__}.") from err
-    if not math.isfinite(rate) or rate <= 0:
-        raise ValueError(f"sampling_rate_hz must be a finite positive number, got {sampling_rate_hz!r}.")
-    return rate
-
-
-def check_positive(name: str, value: float) -> float:
-    """Return ``value`` as a float, or raise a ``ValueError`` naming the parameter unless it is finite and > 0."""
-    if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite positive number, got {value!r}.")
-    return float(value)
 
 
 def check_frame(data: pd.DataFrame, *, required: Sequence[str], one_of: Sequence[str] = ()) -> np.ndarray:

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from exohub._utils._checks import validate_type
+from exohub._utils._checks import check_positive, validate_type
 from exohub.exceptions import ExohubWarning, ValidationError
 from exohub.signals.consts import AXES
 
@@ -21,10 +21,7 @@ MAX_PLAUSIBLE_GYR_RAD_S = 35.0
 
 def check_sampling_rate(sampling_rate_hz: float) -> float:
     """Return the rate as a float; a non-positive rate raises ``ValueError``, a low one warns."""
-    validate_type(sampling_rate_hz, (int, float, np.integer, np.floating), "sampling_rate_hz")
-    rate_hz = float(sampling_rate_hz)
-    if not np.isfinite(rate_hz) or rate_hz <= 0:
-        raise ValueError(f"sampling_rate_hz must be a positive number of samples per second, got {sampling_rate_hz!r}.")
+    rate_hz = check_positive("sampling_rate_hz", sampling_rate_hz)
     if rate_hz < MIN_GOOD_RATE_HZ:
         warnings.warn(
             f"sampling_rate_hz={rate_hz:g} is below {MIN_GOOD_RATE_HZ:g} Hz: fast leg rotations are undersampled and "

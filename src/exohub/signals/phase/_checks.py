@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import ArrayLike
 
+from exohub._utils._checks import check_positive
 from exohub.exceptions import ValidationError
+from exohub.signals.recording import check_time
 
 
 def check_time_s(time_s: ArrayLike, name: str = "time_s") -> np.ndarray:
@@ -15,18 +15,11 @@ def check_time_s(time_s: ArrayLike, name: str = "time_s") -> np.ndarray:
     times = np.asarray(time_s, dtype=np.float64)
     if times.ndim != 1:
         raise ValidationError(f"{name} must be one-dimensional, got shape {times.shape}.")
-    if not np.all(np.isfinite(times)):
-        raise ValidationError(
-            f"{name} must be finite; NaN or inf at index {int(np.flatnonzero(~np.isfinite(times))[0])}."
-        )
-    if np.any(np.diff(times) <= 0):
-        bad = int(np.flatnonzero(np.diff(times) <= 0)[0])
-        raise ValidationError(f"{name} must be strictly increasing; it is not at index {bad + 1}.")
+    if times.size:
+        check_time(times, where=name)
     return times
 
 
 def check_stride_limit(name: str, value: float) -> float:
-    """Return a stride-time limit as a float, or raise a ``ValueError`` unless finite and positive."""
-    if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite positive number of seconds, got {value!r}.")
-    return float(value)
+    """Return a stride-time limit in seconds as a float, or raise unless it is a finite positive number."""
+    return check_positive(name, value)
