@@ -1,0 +1,19 @@
+"""Real time: the fixed-rate loop beside the device, its clocks and timing report, and the loop's ring-buffer log.
+
+Everything here runs at loop rate or next to it, on floats and preallocated numpy buffers (no pandas per tick).
+It depends on :mod:`exohub.signals` only.
+"""
+
+from exohub.control._timing import Clock, MonotonicClock, SimulatedClock, TimingReport
+from exohub.control.loop import FixedRateLoop
+from exohub.control.ringlog import RingLog, RingLogFlusher
+
+__all__ = [
+    "Clock",
+    "FixedRateLoop",
+    "MonotonicClock",
+    "RingLog",
+    "RingLogFlusher",
+    "SimulatedClock",
+    "TimingReport",
+]
