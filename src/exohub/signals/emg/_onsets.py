@@ -136,3 +136,73 @@ def find_emg_onsets(
     )
     min_samples = max(1, round(min_duration_s * sampling_rate_hz))
     return onset_table(values, time_s, envelope.columns, mean + threshold_sd * sd, min_samples)
+
+
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Channel, first sample and end (exclusive) of every run of ``True`` in the ``(n_samples, n_channels)`` mask."""
+    n_samples = mask.shape[0]
+    padded = np.zeros((mask.shape[1], n_samples + 2), dtype=bool)
+    padded[:, 1:-1] = mask.T
+    flat = padded.ravel()
+    changes = np.flatnonzero(flat[1:] != flat[:-1])  # alternate start, end: every run lies inside its own row
+    start, end = changes[0::2], changes[1::2]
+    channel = start // (n_samples + 2)
+    return channel, start - channel * (n_samples + 2), end - channel * (n_samples + 2)
+
+
+def _crossing_s(values: np.ndarray, time_s: np.ndarray, index: np.ndarray, channel: np.ndarray, level: np.ndarray):
+    """Time where ``values[:, channel]`` crosses ``level`` between samples ``index - 1`` and ``index`` (linear)."""
+    before = np.maximum(index - 1, 0)
+    v0, v1 = values[before, channel], values[index, channel]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = np.clip(np.where(v1 != v0, (level - v0) / (v1 - v0), 1.0), 0.0, 1.0)
+    return time_s[before] + fraction * (time_s[index] - time_s[before])
+
+
+def hysteresis_onset_table(
+    values: np.ndarray,
+    time_s: np.ndarray,
+    columns: pd.Index,
+    on_threshold: np.ndarray,
+    off_threshold: np.ndarray,
+    *,
+    min_samples: int,
+    min_gap_samples: int,
+) -> pd.DataFrame:
+    """Activations with hysteresis, as a channel/onset_s/offset_s table.
+
+    An activation is a stretch above ``off_threshold`` (per channel) that reaches ``on_threshold``: it starts where
+    the envelope rises through ``on_threshold`` and ends where it falls through ``off_threshold`` (both interpolated
+    linearly between samples), so noise around one threshold cannot split it. Activations shorter than
+    ``min_samples`` are dropped (blips of noise), then those of a channel separated by fewer than
+    ``min_gap_samples`` are merged (a burst's envelope dipping for a moment).
+    """
+    channel, start, end = _runs(values > off_threshold)
+    high_channel, high_start, _ = _runs(values > on_threshold)
+    # First sample above on_threshold at or after each run's start, as one sorted key (channel, sample).
+    stride = values.shape[0] + 1
+    high_keys = high_channel * stride + high_start
+    position = np.searchsorted(high_keys, channel * stride + start)
+    if len(high_keys):
+        onset = high_keys[np.minimum(position, len(high_keys) - 1)] - channel * stride
+    else:
+        onset = np.full(len(start), values.shape[0])
+    valid = (position < len(high_keys)) & (onset < end)
+    keep = valid & (end - onset >= min_samples)  # blips of noise are dropped before merging
+    channel, onset, end = channel[keep], onset[keep], end[keep]
+    if len(onset) > 1:  # merge activations of a channel separated by a short gap
+        first = np.r_[True, (channel[1:] != channel[:-1]) | (onset[1:] - end[:-1] >= min_gap_samples)]
+        last = np.r_[first[1:], True]
+        channel, onset, end = channel[first], onset[first], end[last]
+    on = np.asarray(on_threshold, dtype=np.float64)[channel]
+    off = np.asarray(off_threshold, dtype=np.float64)[channel]
+    offset_index = np.minimum(end, values.shape[0] - 1)
+    offset_s = np.where(end < values.shape[0], _crossing_s(values, time_s, offset_index, channel, off), time_s[end - 1])
+    return pd.DataFrame(
+        {
+            "channel": np.asarray(columns, dtype=object)[channel],
+            "onset_s": _crossing_s(values, time_s, onset, channel, on),
+            "offset_s": offset_s,
+        },
+        columns=list(ONSET_COLUMNS),
+    )

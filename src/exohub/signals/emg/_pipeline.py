@@ -9,18 +9,23 @@ import numpy as np
 import pandas as pd
 
 from exohub.signals.base import BaseAlgorithm
+from exohub.signals.emg._blocks import block_size, block_sums, block_times, merge_blocks, onset_block_size
 from exohub.signals.emg._checks import as_frame, check_emg_data
 from exohub.signals.emg._frequency import check_frequency_windows, spectral_frequencies
-from exohub.signals.emg._onsets import baseline_statistics, check_onset_parameters, onset_table
+from exohub.signals.emg._onsets import baseline_statistics, check_onset_parameters, hysteresis_onset_table
 from exohub.signals.emg._processing import DEFAULT_BAND_HZ, emg_band_sos, envelope_values, normalize_values
-from exohub.signals.preprocessing._filter import apply_sos
+from exohub.signals.preprocessing._filter import apply_sos, design_butterworth_sos
+
+#: The onset envelope runs at the lowest rate of at least this many Hz that divides the envelope's blocks.
+ONSET_MIN_RATE_HZ = 400.0
 
 
 class EmgProcessing(BaseAlgorithm):
     """Standard surface-EMG pipeline, every channel at once.
 
-    Band-pass (+ optional notch) -> envelope (linear: rectify + low-pass, or RMS) -> normalisation (to MVC or
-    peak) -> onsets (baseline mean + k SD) -> median/mean frequency per window (Welch).
+    Band-pass (+ optional notch) -> envelope (linear: rectify + low-pass, or RMS) at a reduced rate ->
+    normalisation (to MVC or peak) -> onsets (a faster envelope, with hysteresis) -> median/mean frequency per
+    window (Welch).
 
     Parameters
     ----------
@@ -34,12 +39,30 @@ class EmgProcessing(BaseAlgorithm):
         Low-pass of the linear envelope.
     rms_window_ms
         Window of the RMS envelope.
+    envelope_rate_hz
+        Rate of ``envelope_`` (``None``: the input rate). The envelope's bandwidth is a few Hz, so rectified EMG is
+        averaged over blocks of ``k = round(sampling_rate_hz / envelope_rate_hz)`` samples and low-passed at
+        ``sampling_rate_hz / k``; see :func:`~exohub.signals.emg.compute_emg_envelope` for the error against the
+        full-rate envelope (under 1 % of the peak, 0.03-0.08 % on average, for the default 6 Hz at 200 Hz).
     mvc_v
         Per-channel MVC envelope amplitude in volts; ``None`` normalises to each channel's peak.
-    onset_threshold_sd, onset_min_duration_s, baseline_s, baseline_window_s
-        Onset detection, see :func:`~exohub.signals.emg.find_emg_onsets`.
-    frequency_window_s, frequency_segment_s
-        Windows of the median/mean frequency, see :func:`~exohub.signals.emg.compute_emg_frequencies`.
+    onset_threshold_sd, offset_threshold_sd
+        An activation starts where the onset envelope rises above baseline mean + ``onset_threshold_sd`` SD and ends
+        where it falls below mean + ``offset_threshold_sd`` SD (hysteresis; ``offset_threshold_sd`` is at most
+        ``onset_threshold_sd``).
+    onset_cutoff_hz
+        Low-pass of the onset envelope: rectified EMG averaged over blocks to at least 400 Hz, then this zero-phase
+        (or causal) low-pass. A 6 Hz envelope smears a step by ~50 ms each way and makes onsets early; 50 Hz by a few
+        ms.
+    onset_min_duration_s, onset_min_gap_s
+        Activations shorter than ``onset_min_duration_s`` are dropped, after merging those separated by less than
+        ``onset_min_gap_s``.
+    baseline_s, baseline_window_s
+        Rest period for the threshold, see :func:`~exohub.signals.emg.find_emg_onsets`.
+    frequency_window_s, frequency_step_s, frequency_segment_s
+        Windows of the median/mean frequency, see :func:`~exohub.signals.emg.compute_emg_frequencies`. Fatigue is a
+        trend over minutes, so by default a 1 s window every 5 s (``frequency_step_s=None``: back to back); each
+        window's value is exact, there are just fewer of them.
     causal
         ``True``: forward-only filters and trailing windows (what a real-time loop could compute);
         ``False``: zero-phase.
@@ -47,13 +70,14 @@ class EmgProcessing(BaseAlgorithm):
     Attributes
     ----------
     filtered_data_
-        Band-passed (and notched) EMG in volts.
+        Band-passed (and notched) EMG in volts, at the input rate.
     envelope_
-        Envelope in volts.
+        Envelope in volts at ``envelope_rate_hz``, indexed by the ``time_s`` of each block's centre (its last sample
+        when ``causal``).
     normalized_envelope_
-        Envelope as a fraction of MVC (or of its peak).
+        Envelope as a fraction of MVC (or of its peak), like ``envelope_``.
     onsets_
-        ``channel``, ``onset_s``, ``offset_s`` per activation.
+        ``channel``, ``onset_s``, ``offset_s`` per activation, ordered by channel then time.
     median_frequency_hz_, mean_frequency_hz_
         Per window (indexed by its centre ``time_s``) and channel.
 
@@ -67,7 +91,8 @@ class EmgProcessing(BaseAlgorithm):
     Notes
     -----
     Defaults follow SENIAM practice: 20-450 Hz band-pass, a 6 Hz linear envelope, both 2nd order run forward and
-    backward (4th-order zero lag). Frequencies are computed from the band-passed signal.
+    backward (4th-order zero lag). Frequencies are computed from the band-passed signal. On synthetic bursts
+    (background noise, 10x bursts at known onsets) the onsets are within 15 ms of the truth (tested).
     """
 
     data: pd.DataFrame
@@ -90,12 +115,17 @@ class EmgProcessing(BaseAlgorithm):
         envelope_cutoff_hz: float = 6.0,
         envelope_order: int = 2,
         rms_window_ms: float = 100.0,
+        envelope_rate_hz: float | None = 200.0,
         mvc_v: Mapping[str, float] | None = None,
         onset_threshold_sd: float = 3.0,
+        offset_threshold_sd: float = 1.5,
+        onset_cutoff_hz: float = 50.0,
         onset_min_duration_s: float = 0.05,
+        onset_min_gap_s: float = 0.05,
         baseline_s: tuple[float, float] | None = None,
         baseline_window_s: float = 0.5,
         frequency_window_s: float = 1.0,
+        frequency_step_s: float | None = 5.0,
         frequency_segment_s: float = 0.25,
         causal: bool = False,
     ) -> None:
@@ -108,29 +138,47 @@ class EmgProcessing(BaseAlgorithm):
         self.envelope_cutoff_hz = envelope_cutoff_hz
         self.envelope_order = envelope_order
         self.rms_window_ms = rms_window_ms
+        self.envelope_rate_hz = envelope_rate_hz
         self.mvc_v = mvc_v
         self.onset_threshold_sd = onset_threshold_sd
+        self.offset_threshold_sd = offset_threshold_sd
+        self.onset_cutoff_hz = onset_cutoff_hz
         self.onset_min_duration_s = onset_min_duration_s
+        self.onset_min_gap_s = onset_min_gap_s
         self.baseline_s = baseline_s
         self.baseline_window_s = baseline_window_s
         self.frequency_window_s = frequency_window_s
+        self.frequency_step_s = frequency_step_s
         self.frequency_segment_s = frequency_segment_s
         self.causal = causal
+
+    def _check_onset_parameters(self) -> None:
+        check_onset_parameters(self.onset_threshold_sd, self.onset_min_duration_s)
+        if not 0 <= self.offset_threshold_sd <= self.onset_threshold_sd:
+            raise ValueError(
+                f"offset_threshold_sd = {self.offset_threshold_sd!r} must lie between 0 and onset_threshold_sd "
+                f"({self.onset_threshold_sd!r})."
+            )
+        if not np.isfinite(self.onset_min_gap_s) or self.onset_min_gap_s < 0:
+            raise ValueError(f"onset_min_gap_s must be a non-negative duration, got {self.onset_min_gap_s!r}.")
 
     def process(self, data: pd.DataFrame, sampling_rate_hz: float) -> Self:
         """Run the pipeline on ``data`` and set the results."""
         values = check_emg_data(data, sampling_rate_hz)
-        check_onset_parameters(self.onset_threshold_sd, self.onset_min_duration_s)
-        window, _, segment = check_frequency_windows(
+        self._check_onset_parameters()
+        window, step, segment = check_frequency_windows(
             self.frequency_window_s,
-            None,
+            self.frequency_step_s,
             self.frequency_segment_s,
             self.band_hz,
             sampling_rate_hz=sampling_rate_hz,
             n_samples=len(data),
         )
+        block = block_size(sampling_rate_hz, self.envelope_rate_hz)
+        onset_block = onset_block_size(sampling_rate_hz, block, ONSET_MIN_RATE_HZ)
         self.data, self.sampling_rate_hz = data, sampling_rate_hz
         names = [str(column) for column in data.columns]
+        causal = bool(self.causal)
         sos = emg_band_sos(
             sampling_rate_hz,
             band_hz=self.band_hz,
@@ -139,7 +187,11 @@ class EmgProcessing(BaseAlgorithm):
             notch_quality=self.notch_quality,
             notch_harmonics=self.notch_harmonics,
         )
-        filtered = apply_sos(sos, values, causal=bool(self.causal), names=names)
+        filtered = apply_sos(sos, values, causal=causal, names=names)
+        self.filtered_data_ = as_frame(filtered, data)
+        time_s = data.index.to_numpy(dtype=np.float64)
+        # One pass over the rectified EMG: sums over onset blocks, merged into the envelope's blocks.
+        onset_sums = block_sums(filtered, onset_block)
         envelope = envelope_values(
             filtered,
             sampling_rate_hz,
@@ -147,28 +199,42 @@ class EmgProcessing(BaseAlgorithm):
             cutoff_hz=self.envelope_cutoff_hz,
             order=self.envelope_order,
             window_ms=self.rms_window_ms,
-            causal=bool(self.causal),
+            causal=causal,
             names=names,
+            block=block,
+            means=merge_blocks(onset_sums, block // onset_block) / block if block > 1 else None,
         )
-        self.filtered_data_ = as_frame(filtered, data)
-        self.envelope_ = as_frame(envelope, data)
-        self.normalized_envelope_ = as_frame(normalize_values(envelope, data.columns, self.mvc_v), data)
-        time_s = data.index.to_numpy(dtype=np.float64)
-        mean, sd = baseline_statistics(
-            envelope, time_s, sampling_rate_hz, baseline_s=self.baseline_s, baseline_window_s=self.baseline_window_s
-        )
-        min_samples = max(1, round(self.onset_min_duration_s * sampling_rate_hz))
-        threshold = mean + self.onset_threshold_sd * sd
-        self.onsets_ = onset_table(envelope, time_s, data.columns, threshold, min_samples)
+        envelope_time_s = time_s if block == 1 else block_times(time_s, block, len(envelope), causal=causal)
+        envelope_index = pd.Index(envelope_time_s, name="time_s")
+        self.envelope_ = pd.DataFrame(envelope, index=envelope_index, columns=data.columns, copy=False)
+        normalized = normalize_values(envelope, data.columns, self.mvc_v)
+        self.normalized_envelope_ = pd.DataFrame(normalized, index=envelope_index, columns=data.columns, copy=False)
+        self.onsets_ = self._onsets(onset_sums / onset_block, time_s, onset_block, data.columns, names)
         starts, median, mean_hz = spectral_frequencies(
-            filtered,
-            sampling_rate_hz,
-            window=window,
-            step=window,
-            segment=segment,
-            band_hz=self.band_hz,
+            filtered, sampling_rate_hz, window=window, step=step, segment=segment, band_hz=self.band_hz
         )
         centre_s = pd.Index((time_s[starts] + time_s[starts + window - 1]) / 2, name="time_s")
         self.median_frequency_hz_ = pd.DataFrame(median, index=centre_s, columns=data.columns)
         self.mean_frequency_hz_ = pd.DataFrame(mean_hz, index=centre_s, columns=data.columns)
         return self
+
+    def _onsets(
+        self, means: np.ndarray, time_s: np.ndarray, block: int, columns: pd.Index, names: list[str]
+    ) -> pd.DataFrame:
+        """Activations on the onset envelope: rectified block means low-passed at ``onset_cutoff_hz``."""
+        rate_hz = self.sampling_rate_hz / block
+        sos = design_butterworth_sos(2, self.onset_cutoff_hz, rate_hz, "lowpass")
+        envelope = apply_sos(sos, means, causal=bool(self.causal), names=names)
+        onset_time_s = time_s if block == 1 else block_times(time_s, block, len(envelope), causal=bool(self.causal))
+        mean, sd = baseline_statistics(
+            envelope, onset_time_s, rate_hz, baseline_s=self.baseline_s, baseline_window_s=self.baseline_window_s
+        )
+        return hysteresis_onset_table(
+            envelope,
+            onset_time_s,
+            columns,
+            mean + self.onset_threshold_sd * sd,
+            mean + self.offset_threshold_sd * sd,
+            min_samples=max(1, round(self.onset_min_duration_s * rate_hz)),
+            min_gap_samples=round(self.onset_min_gap_s * rate_hz),
+        )

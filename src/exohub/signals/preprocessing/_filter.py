@@ -172,7 +172,7 @@ def check_finite(values: np.ndarray, names: Sequence[str], index: Any = None) ->
     )
 
 
-#: Samples per block of the backward pass of zero-phase filtering (4 complex rows stay in the L2 cache).
+#: Samples per block of the forward and backward passes (4 complex rows stay in the L2 cache).
 _BACKWARD_BLOCK = 16384
 
 
@@ -188,56 +188,85 @@ def _run_sections(sos: np.ndarray, rows: np.ndarray, state: np.ndarray) -> None:
     rows[...], state[...] = filtered, np.moveaxis(final, 0, 1)  # pragma: no cover
 
 
-def _pack_rows(rows: np.ndarray, pad: int, *, rectify: bool) -> np.ndarray:
-    """Pair the real ``(n_channels, n)`` rows into complex rows (second half as imaginary parts), odd-extended.
+def _pack_into(block: np.ndarray, rows: np.ndarray, *, rectify: bool) -> None:
+    """Pair the real ``(n_channels, m)`` rows into the complex ``block`` (second half as imaginary parts).
 
     A filter with real coefficients acts on the real and imaginary parts separately, so one complex row carries two
     channels through the filter kernel in the time of one (its recursion is latency-bound, not arithmetic-bound).
-    The ``pad`` samples at each end are scipy's ``odd_ext`` (what :func:`scipy.signal.sosfiltfilt` uses).
     """
-    n_channels, n = rows.shape
-    n_rows = -(-n_channels // 2)
-    packed = np.empty((n_rows, n + 2 * pad), dtype=np.complex128)
-    middle = packed[:, pad : pad + n]
+    n_rows, n_channels = block.shape[0], rows.shape[0]
     copy = np.abs if rectify else np.positive
-    copy(rows[:n_rows], out=middle.real)
-    copy(rows[n_rows:], out=middle.imag[: n_channels - n_rows])
-    middle.imag[n_channels - n_rows :] = 0.0
-    if pad:
-        packed[:, :pad] = 2 * packed[:, pad : pad + 1] - packed[:, 2 * pad : pad : -1]
-        packed[:, pad + n :] = 2 * packed[:, pad + n - 1 : pad + n] - packed[:, pad + n - 2 : n - 2 : -1]
-    return packed
+    copy(rows[:n_rows], out=block.real)
+    copy(rows[n_rows:], out=block.imag[: n_channels - n_rows])
+    block.imag[n_channels - n_rows :] = 0.0
 
 
-def _unpack_rows(packed: np.ndarray, n_channels: int, pad: int) -> np.ndarray:
-    """The real ``(n_channels, n)`` rows of :func:`_pack_rows` output, without the padding."""
+def _odd_pads(rows: np.ndarray, n_rows: int, pad: int, *, rectify: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The packed ``pad`` samples before and after the rows: scipy's ``odd_ext`` (as ``sosfiltfilt`` pads)."""
+    edges = np.empty((n_rows, 2 * pad + 2), dtype=np.complex128)
+    _pack_into(edges, np.concatenate([rows[:, : pad + 1], rows[:, -pad - 1 :]], axis=1), rectify=rectify)
+    head, tail = edges[:, : pad + 1], edges[:, pad + 1 :]
+    return 2 * head[:, :1] - head[:, pad:0:-1], 2 * tail[:, -1:] - tail[:, -2::-1]
+
+
+def _unpack_into(rows: np.ndarray, packed: np.ndarray) -> None:
+    """Write the real and imaginary parts of complex ``packed`` rows into the real ``rows`` (channels first)."""
     n_rows = packed.shape[0]
-    middle = packed[:, pad : packed.shape[1] - pad]
-    rows = np.empty((n_channels, middle.shape[1]))
-    rows[:n_rows] = middle.real
-    rows[n_rows:] = middle.imag[: n_channels - n_rows]
-    return rows
+    rows[:n_rows] = packed.real
+    rows[n_rows:] = packed.imag[: rows.shape[0] - n_rows]
+
+
+def _forward(sos: np.ndarray, rows: np.ndarray, state: np.ndarray, out: np.ndarray, *, rectify: bool) -> None:
+    """Filter ``rows`` forward into ``out`` (complex packed, or real like ``rows``), a cache-sized block at a time.
+
+    Each block is packed into a small buffer, filtered there and stored, so the hour-long data is read once and
+    written once.
+    """
+    n_rows = state.shape[0]
+    buffer = np.empty(n_rows * _BACKWARD_BLOCK, dtype=np.complex128)
+    for start in range(0, rows.shape[1], _BACKWARD_BLOCK):
+        end = min(start + _BACKWARD_BLOCK, rows.shape[1])
+        block = buffer[: n_rows * (end - start)].reshape(n_rows, end - start)
+        _pack_into(block, rows[:, start:end], rectify=rectify)
+        _run_sections(sos, block, state)
+        if np.iscomplexobj(out):
+            out[:, start:end] = block
+        else:
+            _unpack_into(out[:, start:end], block)
 
 
 def _filter_rows(sos: np.ndarray, rows: np.ndarray, *, causal: bool, pad: int, rectify: bool) -> np.ndarray:
     """``sosfilt`` (causal) or ``sosfiltfilt`` (odd padding of ``pad`` samples) of every row, as scipy computes it."""
-    packed = _pack_rows(rows, 0 if causal else pad, rectify=rectify)
+    n_channels, n = rows.shape
+    n_rows = -(-n_channels // 2)
     complex_sos = sos.astype(np.complex128)
+    out = np.empty((n_channels, n))
     if causal:
-        _run_sections(complex_sos, packed, np.zeros((len(packed), len(sos), 2), dtype=np.complex128))
-        return _unpack_rows(packed, rows.shape[0], 0)
+        _forward(complex_sos, rows, np.zeros((n_rows, len(sos), 2), dtype=np.complex128), out, rectify=rectify)
+        return out
     steady = signal.sosfilt_zi(sos)[None, :, :]
-    _run_sections(complex_sos, packed, steady * packed[:, :1, None])
-    # Backward pass: blocks from the end, reversed into a small contiguous buffer, filtered and written back.
+    head, tail = _odd_pads(rows, n_rows, pad, rectify=rectify)
+    packed = np.empty((n_rows, n + 2 * pad), dtype=np.complex128)
+    state = steady * head[:, :1, None]  # sosfiltfilt's initial state: steady state at the first padded value
+    first, last = np.ascontiguousarray(head), np.ascontiguousarray(tail)
+    _run_sections(complex_sos, first, state)
+    _forward(complex_sos, rows, state, packed[:, pad : pad + n], rectify=rectify)
+    _run_sections(complex_sos, last, state)
+    packed[:, :pad], packed[:, pad + n :] = first, last
+    # Backward pass: blocks from the end, reversed into a small contiguous buffer, filtered, and written straight
+    # into the real output rows while the block is still in cache (the padding is dropped on the way).
     state = steady * packed[:, -1:, None]
-    buffer = np.empty(len(packed) * _BACKWARD_BLOCK, dtype=np.complex128)
+    buffer = np.empty(n_rows * _BACKWARD_BLOCK, dtype=np.complex128)
     for end in range(packed.shape[1], 0, -_BACKWARD_BLOCK):
         start = max(0, end - _BACKWARD_BLOCK)
-        block = buffer[: len(packed) * (end - start)].reshape(len(packed), end - start)
+        block = buffer[: n_rows * (end - start)].reshape(n_rows, end - start)
         block[...] = packed[:, end - 1 : None if start == 0 else start - 1 : -1]
         _run_sections(complex_sos, block, state)
-        packed[:, start:end] = block[:, ::-1]
-    return _unpack_rows(packed, rows.shape[0], pad)
+        lo, hi = max(start, pad), min(end, pad + n)  # the block's samples inside the signal, in packed indices
+        if lo < hi:  # block column j holds packed sample end - 1 - j
+            stop = end - hi - 1
+            _unpack_into(out[:, lo - pad : hi - pad], block[:, end - lo - 1 : stop if stop >= 0 else None : -1])
+    return out
 
 
 def apply_sos(
