@@ -5,15 +5,25 @@ It depends on :mod:`exohub.signals` only.
 """
 
 from exohub.control._timing import Clock, MonotonicClock, SimulatedClock, TimingReport
+from exohub.control.estimators import (
+    AdaptiveOscillatorPhase,
+    EmgEffort,
+    LocomotionModeEstimator,
+    StandingWalkingModeEstimator,
+)
 from exohub.control.loop import FixedRateLoop
 from exohub.control.ringlog import RingLog, RingLogFlusher
 
 __all__ = [
+    "AdaptiveOscillatorPhase",
     "Clock",
+    "EmgEffort",
     "FixedRateLoop",
+    "LocomotionModeEstimator",
     "MonotonicClock",
     "RingLog",
     "RingLogFlusher",
     "SimulatedClock",
+    "StandingWalkingModeEstimator",
     "TimingReport",
 ]
