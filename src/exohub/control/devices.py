@@ -1,0 +1,45 @@
+"""Device profiles shipped with exohub, and loading a profile from a JSON or TOML file."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from exohub.control.profiles import DeviceProfile
+from exohub.exceptions import ValidationError
+
+DEFAULT_HIP_PROFILE = "hip_exo_profile.json"
+
+
+def default_hip_profile() -> DeviceProfile:
+    """Return the reference bilateral hip exoskeleton's profile (``control/data/hip_exo_profile.json``).
+
+    Limits: 15 N*m and 12 rad/s per hip, range of motion -0.8 to 2.1 rad (46 degrees of extension, 120 of flexion:
+    the hip-exoskeleton recordings reach -0.57 and 1.36 rad, and 9.8 rad/s on stairs), zero-torque safe state
+    ramped over 50 ms, skin limit 43 degC (IEC 60601-1, contact of 10 min or more), warning at 41 degC.
+    """
+    text = resources.files("exohub.control").joinpath("data", DEFAULT_HIP_PROFILE).read_text(encoding="utf-8")
+    return DeviceProfile.from_dict(json.loads(text))
+
+
+def load_profile(path: str | Path) -> DeviceProfile:
+    """Read a :class:`DeviceProfile` from a ``.json`` or ``.toml`` file; a malformed one is refused by field name."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValidationError(f"{path}: no such device profile file.")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".json":
+            values = json.loads(text)
+        elif path.suffix.lower() == ".toml":
+            values = tomllib.loads(text)
+        else:
+            raise ValidationError(f"{path}: a device profile is a .json or .toml file, got {path.suffix!r}.")
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ValidationError(f"{path}: not valid {path.suffix[1:].upper()}: {err}") from err
+    try:
+        return DeviceProfile.from_dict(values)
+    except TypeError as err:  # a required field is missing
+        raise ValidationError(f"{path}: {err}") from err
