@@ -1,0 +1,158 @@
+"""The session runner: the fault matrix, the session log read back, resets, clamping, real hip-exo gait."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exohub.control import SimulatedClock
+from exohub.control.devices import default_hip_profile
+from exohub.control.faults import EXPECTED_FAULT, run_fault_matrix
+from exohub.control.session import FAULT_CODES, AnglePhaseEstimator, run_session
+from exohub.control.virtual import FAULT_KINDS, FaultInjection, VirtualPatient
+from exohub.signals import read_recording
+from exohub.signals.datasets import load_hipexo
+from exohub.signals.gait import analyse_gait
+from exohub.signals.phase import GaitPhaseEstimator
+
+FIXTURE = Path(__file__).parents[1] / "data" / "synthetic_hip_walk.csv"
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+RATE_HZ = 500.0
+
+
+@pytest.fixture(scope="module")
+def profile():
+    return default_hip_profile()
+
+
+@pytest.fixture(scope="module")
+def gait():
+    return read_recording(FIXTURE)
+
+
+def _session(gait, profile, faults=(), duration_s=4.0, **kwargs):
+    patient = VirtualPatient(gait, profile, rate_hz=RATE_HZ, faults=faults)
+    return run_session(patient, duration_s=duration_s, clock=SimulatedClock(), **kwargs)
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_fault_matrix_safe_within_one_tick_latched_and_logged(kind, gait, profile, tmp_path) -> None:
+    cases = run_fault_matrix(gait, profile, rate_hz=RATE_HZ, kinds=[kind], directory=tmp_path)
+    assert len(cases) == 3
+    for case in cases:
+        assert case.fault == EXPECTED_FAULT[kind], case
+        assert case.ticks_to_safe in (0, 1), case
+        assert case.safe_state and case.latched and case.logged, case
+        assert case.passed
+
+
+def test_session_log_is_written_and_read_back(gait, profile, tmp_path) -> None:
+    out = tmp_path / "session.parquet"
+    fault = FaultInjection("over_temperature", 3.0, joint="left_hip", magnitude=40.0)
+    result = _session(gait, profile, faults=(fault,), out=out)
+    assert result.path == out and result.n_log_overwritten == 0
+    assert result.timing.n_ticks == 4 * RATE_HZ and result.data.shape == (2000, len(result.columns))
+    stored = read_recording(out)
+    assert set(stored.channels) == {
+        "left_hip_angle", "left_hip_velocity", "left_hip_torque", "left_thigh_skin_temp",
+        "right_hip_angle", "right_hip_velocity", "right_hip_torque", "right_thigh_skin_temp",
+    }  # fmt: skip
+    np.testing.assert_array_equal(stored.streams[0]["left_hip_angle"], result.column("left_hip_angle_rad"))
+    np.testing.assert_array_equal(stored.labels["left_hip_phase_estimate"], result.column("left_hip_phase"))
+    np.testing.assert_array_equal(
+        stored.labels["right_hip_torque_command_nm"], result.column("right_hip_command_torque_nm")
+    )
+    # the warning at 41 degC comes before the fault at 43 degC; both are in the log
+    kinds = [event.kind for event in result.events]
+    assert kinds == ["skin_temperature_warning", "skin_temperature"]
+    labels = stored.labels
+    warning_s = labels.index[labels["skin_warning"] == 1.0]
+    fault_s = labels.index[labels["fault"] == 1.0]
+    assert len(warning_s) == 1 and warning_s[0] < fault_s[0]
+    assert (labels.loc[fault_s, "fault_code"] == FAULT_CODES["skin_temperature"]).all()
+    assert "skin_temperature at" in stored.info["description"]
+    assert stored.info["device"] == profile.name
+
+
+def test_assistance_flows_through_and_stays_within_limits(gait, profile) -> None:
+    result = _session(gait, profile, duration_s=5.0)
+    assert result.events == ()
+    phase = result.column("left_hip_phase")
+    assert np.isfinite(phase[-1000:]).all() and ((phase[-1000:] >= 0) & (phase[-1000:] < 1)).all()
+    sent = result.column("left_hip_command_torque_nm")
+    assert sent.max() > 5.0 and sent.min() < -3.0
+    assert np.abs(sent).max() <= profile.joints[0].max_torque_nm
+    applied = result.column("left_hip_applied_torque_nm")
+    assert np.corrcoef(sent[-1000:], applied[-1000:])[0, 1] > 0.95  # a 10 ms lag behind the command
+
+
+def test_a_finite_torque_spike_is_clamped_not_a_fault(gait, profile) -> None:
+    spike = FaultInjection("torque_spike", 3.0, duration_s=0.1, joint="right_hip", magnitude=500.0)
+    result = _session(gait, profile, faults=(spike,))
+    assert result.events == ()
+    window = slice(int(3.0 * RATE_HZ), int(3.1 * RATE_HZ))
+    assert (result.column("right_hip_policy_torque_nm")[window] > 400).all()
+    np.testing.assert_array_equal(result.column("right_hip_command_torque_nm")[window], 15.0)
+
+
+def test_reset_is_refused_while_the_cause_lasts_and_recorded_after(gait, profile, tmp_path) -> None:
+    breach = FaultInjection("rom_breach", 2.5, duration_s=0.5, joint="left_hip")
+    resets = [(2.8, "therapist A"), (3.5, "therapist A")]
+    result = _session(gait, profile, faults=(breach,), resets=resets, out=tmp_path / "reset.parquet")
+    assert [event.kind for event in result.events] == ["range_of_motion", "reset"]
+    assert len(result.refused_resets) == 1 and "still present" in result.refused_resets[0][1]
+    code = result.column("fault_code")
+    t_s = result.column("t_s")
+    assert (code[(t_s >= 2.5) & (t_s < 3.5)] > 0).all() and (code[t_s >= 3.5] == 0).all()
+    labels = read_recording(tmp_path / "reset.parquet").labels
+    assert labels.index[labels["reset"] == 1.0].tolist() == [3.5]
+
+
+def test_overruns_of_the_loop_reach_the_supervisor(gait, profile) -> None:
+    patient = VirtualPatient(gait, profile, rate_hz=RATE_HZ)
+    clock = SimulatedClock()
+    n_slow = [3]  # from 4 s, three ticks in a row take 3 periods each: the loop reports overruns
+    real_write = patient.write
+
+    def slow_write(t_s, command):
+        real_write(t_s, command)
+        if t_s >= 4.0 and n_slow[0]:
+            n_slow[0] -= 1
+            clock.advance(3.0 / RATE_HZ)
+
+    patient.write = slow_write
+    result = run_session(patient, duration_s=5.0, clock=clock)
+    assert result.timing.n_overruns == 3
+    assert [event.kind for event in result.faults] == ["loop_overrun"]
+
+
+def test_angle_phase_estimator_meets_the_protocol_and_ignores_nan() -> None:
+    estimator = AnglePhaseEstimator()
+    assert isinstance(estimator, GaitPhaseEstimator)
+    time_s = np.arange(0, 6, 0.005)
+    angle = 0.4 * np.sin(2 * np.pi * time_s)  # 1 s strides, flexion maxima at 0.25 s + k
+    angle[400:405] = np.nan  # a broken reading at 2.0 s confirms no maximum
+    phases = np.array([estimator.step(t, a) for t, a in zip(time_s.tolist(), angle.tolist(), strict=True)])
+    expected = (time_s - 0.25) % 1.0
+    settled = time_s > 3.5
+    error = (phases[settled] - expected[settled] + 0.5) % 1.0 - 0.5
+    assert np.isfinite(error).all() and np.median(np.abs(error)) < 0.01 and np.abs(error).max() < 0.1
+    estimator.reset()
+    assert np.isnan(estimator.step(0.0, 0.1))
+
+
+def test_session_recording_passes_the_gait_report(gait, profile, tmp_path) -> None:
+    result = _session(gait, profile, duration_s=6.0, out=tmp_path / "s.parquet")
+    analysis = analyse_gait(read_recording(result.path)).to_dict()
+    assert analysis["event_sources"]["left"]["kind"] == "hip_angle"
+    assert analysis["event_counts"]["left_initial_contact"] >= 4
+    assert set(analysis["skin_temperature"]) == {"left_thigh_skin_temp", "right_thigh_skin_temp"}
+
+
+@pytest.mark.skipif(not (DATA / "hipexo_gait_phase").is_dir(), reason="../shared/data/hipexo_gait_phase absent")
+def test_real_hip_exo_gait_runs_without_a_fault(profile) -> None:
+    recording = load_hipexo(DATA / "hipexo_gait_phase" / "AB01" / "labeled_CW_ZI_1.txt.gz").crop(0.0, 8.0)
+    result = run_session(VirtualPatient(recording, profile, rate_hz=RATE_HZ), duration_s=8.0, clock=SimulatedClock())
+    assert result.faults == ()
+    assert np.isfinite(result.column("left_hip_phase")[-1000:]).mean() > 0.9
+    assert np.abs(result.column("left_hip_command_torque_nm")).max() > 4.0
