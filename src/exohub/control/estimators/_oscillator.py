@@ -83,8 +83,17 @@ class AdaptiveOscillatorPhase:
     Notes
     -----
     :meth:`step` works on Python floats and two preallocated lists: no allocation of arrays, no numpy call; about
-    5 us per tick with four oscillators (``benchmarks/validate_control_estimators.py``). Its offline twin is the
-    event-based phase (:func:`~exohub.signals.phase.compute_phase_from_events` on extension maxima from
+    2-3 us per tick with two oscillators (``benchmarks/validate_control_estimators.py``).
+
+    On all 151 hip-exo recordings (both legs) against the labels: 7.43 % circular RMSE pooled over all modes,
+    6.17 % on level ground with the defaults (picked on every tenth file); with gains chosen leave-one-subject-out
+    (every fold: ``phase_gain=5``, ``frequency_gain`` 0.3 or 0.1) 7.35 % and 6.05 %, per subject 6.2-8.0 % -- on par
+    with the stride-time estimator fed streaming extension maxima (7.43 % / 5.94 %), above the exoskeleton's
+    online CNN (5.04 %). On the one recording inspected closely the largest errors came at mode
+    transitions, where the learned frequency lags.
+
+    Its offline twin is the event-based phase (:func:`~exohub.signals.phase.compute_phase_from_events` on extension
+    maxima from
     :class:`~exohub.signals.events.AngleEventDetection`); ``tests/control/test_estimators.py`` holds the two together
     on a real recording, and the benchmark scores both against the labels of every hip-exo recording.
 
