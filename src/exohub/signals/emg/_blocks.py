@@ -12,8 +12,6 @@ import numpy as np
 
 #: Samples per channel read at a time, so that the rectified chunk stays in cache.
 _CHUNK_SAMPLES = 1 << 15
-#: Above this block size the sum over a block is one reduction instead of k - 1 whole-chunk additions.
-_MAX_UNROLLED_BLOCK = 16
 
 
 def block_size(sampling_rate_hz: float, rate_hz: float | None) -> int:
@@ -25,24 +23,13 @@ def block_size(sampling_rate_hz: float, rate_hz: float | None) -> int:
     return max(1, round(sampling_rate_hz / rate_hz))
 
 
-def onset_block_size(sampling_rate_hz: float, envelope_block: int, min_rate_hz: float) -> int:
-    """The largest divisor of ``envelope_block`` that keeps the rate at or above ``min_rate_hz`` (at least 1).
+def _sum_blocks(chunk: np.ndarray, k: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Sums of consecutive ``k`` samples along the last axis of ``chunk`` (whose length is a multiple of ``k``).
 
-    A divisor, so that the envelope's blocks are sums of whole onset blocks and the raw EMG is read once.
+    A matrix-vector product with ``ones(k)``: BLAS streams the short blocks far faster than a reduction over a
+    short last axis.
     """
-    divisors = [k for k in range(1, envelope_block + 1) if envelope_block % k == 0]
-    return max(k for k in divisors if k == 1 or sampling_rate_hz / k >= min_rate_hz)
-
-
-def _sum_blocks(chunk: np.ndarray, k: int) -> np.ndarray:
-    """Sums of consecutive ``k`` samples along the last axis of ``chunk`` (whose length is a multiple of ``k``)."""
-    blocks = chunk.reshape(chunk.shape[0], -1, k)
-    if k > _MAX_UNROLLED_BLOCK:
-        return blocks.sum(axis=-1)
-    total = blocks[..., 0].copy()
-    for j in range(1, k):  # k strided additions vectorise better than a reduction over a short last axis
-        total += blocks[..., j]
-    return total
+    return np.matmul(chunk.reshape(chunk.shape[0], -1, k), np.ones(k), out=out)
 
 
 def block_sums(values: np.ndarray, k: int, *, square: bool = False) -> np.ndarray:
@@ -61,7 +48,7 @@ def block_sums(values: np.ndarray, k: int, *, square: bool = False) -> np.ndarra
         stop = min(start + step, n_blocks * k)
         chunk = buffer[:, : stop - start]
         transform(rows[:, start:stop], out=chunk)
-        out[:, start // k : stop // k] = _sum_blocks(chunk, k)
+        _sum_blocks(chunk, k, out=out[:, start // k : stop // k])
     return out.T
 
 

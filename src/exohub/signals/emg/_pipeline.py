@@ -9,23 +9,20 @@ import numpy as np
 import pandas as pd
 
 from exohub.signals.base import BaseAlgorithm
-from exohub.signals.emg._blocks import block_size, block_sums, block_times, merge_blocks, onset_block_size
+from exohub.signals.emg._blocks import block_size, block_sums, block_times, merge_blocks
 from exohub.signals.emg._checks import as_frame, check_emg_data
 from exohub.signals.emg._frequency import check_frequency_windows, spectral_frequencies
 from exohub.signals.emg._onsets import baseline_statistics, check_onset_parameters, hysteresis_onset_table
 from exohub.signals.emg._processing import DEFAULT_BAND_HZ, emg_band_sos, envelope_values, normalize_values
-from exohub.signals.preprocessing._filter import apply_sos, design_butterworth_sos
-
-#: The onset envelope runs at the lowest rate of at least this many Hz that divides the envelope's blocks.
-ONSET_MIN_RATE_HZ = 400.0
+from exohub.signals.preprocessing._filter import apply_sos
 
 
 class EmgProcessing(BaseAlgorithm):
     """Standard surface-EMG pipeline, every channel at once.
 
     Band-pass (+ optional notch) -> envelope (linear: rectify + low-pass, or RMS) at a reduced rate ->
-    normalisation (to MVC or peak) -> onsets (a faster envelope, with hysteresis) -> median/mean frequency per
-    window (Welch).
+    normalisation (to MVC or peak) -> onsets (mean absolute value over a few ms, with hysteresis) -> median/mean
+    frequency per window (Welch).
 
     Parameters
     ----------
@@ -50,10 +47,11 @@ class EmgProcessing(BaseAlgorithm):
         An activation starts where the onset envelope rises above baseline mean + ``onset_threshold_sd`` SD and ends
         where it falls below mean + ``offset_threshold_sd`` SD (hysteresis; ``offset_threshold_sd`` is at most
         ``onset_threshold_sd``).
-    onset_cutoff_hz
-        Low-pass of the onset envelope: rectified EMG averaged over blocks to at least 400 Hz, then this zero-phase
-        (or causal) low-pass. A 6 Hz envelope smears a step by ~50 ms each way and makes onsets early; 50 Hz by a few
-        ms.
+    onset_window_ms
+        Onsets are found on the mean absolute value of the band-passed EMG over consecutive windows of this length
+        (a boxcar: -3 dB at about 0.44 / window, 88 Hz for 5 ms), not on the 6 Hz envelope, which smears a step by
+        ~50 ms each way and makes onsets early. With the defaults these are the blocks the envelope is averaged
+        from, so they cost nothing more.
     onset_min_duration_s, onset_min_gap_s
         Activations shorter than ``onset_min_duration_s`` are dropped, after merging those separated by less than
         ``onset_min_gap_s``.
@@ -119,7 +117,7 @@ class EmgProcessing(BaseAlgorithm):
         mvc_v: Mapping[str, float] | None = None,
         onset_threshold_sd: float = 3.0,
         offset_threshold_sd: float = 1.5,
-        onset_cutoff_hz: float = 50.0,
+        onset_window_ms: float = 5.0,
         onset_min_duration_s: float = 0.05,
         onset_min_gap_s: float = 0.05,
         baseline_s: tuple[float, float] | None = None,
@@ -142,7 +140,7 @@ class EmgProcessing(BaseAlgorithm):
         self.mvc_v = mvc_v
         self.onset_threshold_sd = onset_threshold_sd
         self.offset_threshold_sd = offset_threshold_sd
-        self.onset_cutoff_hz = onset_cutoff_hz
+        self.onset_window_ms = onset_window_ms
         self.onset_min_duration_s = onset_min_duration_s
         self.onset_min_gap_s = onset_min_gap_s
         self.baseline_s = baseline_s
@@ -175,7 +173,7 @@ class EmgProcessing(BaseAlgorithm):
             n_samples=len(data),
         )
         block = block_size(sampling_rate_hz, self.envelope_rate_hz)
-        onset_block = onset_block_size(sampling_rate_hz, block, ONSET_MIN_RATE_HZ)
+        onset_block = self._onset_block(sampling_rate_hz)
         self.data, self.sampling_rate_hz = data, sampling_rate_hz
         names = [str(column) for column in data.columns]
         causal = bool(self.causal)
@@ -190,8 +188,12 @@ class EmgProcessing(BaseAlgorithm):
         filtered = apply_sos(sos, values, causal=causal, names=names)
         self.filtered_data_ = as_frame(filtered, data)
         time_s = data.index.to_numpy(dtype=np.float64)
-        # One pass over the rectified EMG: sums over onset blocks, merged into the envelope's blocks.
+        # One pass over the rectified EMG when the onset windows tile the envelope's blocks (the defaults).
         onset_sums = block_sums(filtered, onset_block)
+        means = None
+        if self.envelope_method == "linear" and block > 1:
+            nested = block % onset_block == 0
+            means = (merge_blocks(onset_sums, block // onset_block) if nested else block_sums(filtered, block)) / block
         envelope = envelope_values(
             filtered,
             sampling_rate_hz,
@@ -202,14 +204,14 @@ class EmgProcessing(BaseAlgorithm):
             causal=causal,
             names=names,
             block=block,
-            means=merge_blocks(onset_sums, block // onset_block) / block if block > 1 else None,
+            means=means,
         )
         envelope_time_s = time_s if block == 1 else block_times(time_s, block, len(envelope), causal=causal)
         envelope_index = pd.Index(envelope_time_s, name="time_s")
         self.envelope_ = pd.DataFrame(envelope, index=envelope_index, columns=data.columns, copy=False)
         normalized = normalize_values(envelope, data.columns, self.mvc_v)
         self.normalized_envelope_ = pd.DataFrame(normalized, index=envelope_index, columns=data.columns, copy=False)
-        self.onsets_ = self._onsets(onset_sums / onset_block, time_s, onset_block, data.columns, names)
+        self.onsets_ = self._onsets(onset_sums / onset_block, time_s, onset_block, data.columns)
         starts, median, mean_hz = spectral_frequencies(
             filtered, sampling_rate_hz, window=window, step=step, segment=segment, band_hz=self.band_hz
         )
@@ -218,19 +220,21 @@ class EmgProcessing(BaseAlgorithm):
         self.mean_frequency_hz_ = pd.DataFrame(mean_hz, index=centre_s, columns=data.columns)
         return self
 
-    def _onsets(
-        self, means: np.ndarray, time_s: np.ndarray, block: int, columns: pd.Index, names: list[str]
-    ) -> pd.DataFrame:
-        """Activations on the onset envelope: rectified block means low-passed at ``onset_cutoff_hz``."""
+    def _onset_block(self, sampling_rate_hz: float) -> int:
+        """Samples per onset window, or a ``ValueError`` when ``onset_window_ms`` is not a positive duration."""
+        if not np.isfinite(self.onset_window_ms) or self.onset_window_ms <= 0:
+            raise ValueError(f"onset_window_ms must be a positive duration, got {self.onset_window_ms!r}.")
+        return max(1, round(self.onset_window_ms * 1e-3 * sampling_rate_hz))
+
+    def _onsets(self, mav: np.ndarray, time_s: np.ndarray, block: int, columns: pd.Index) -> pd.DataFrame:
+        """Activations on the mean absolute value ``mav`` over consecutive windows of ``block`` samples."""
         rate_hz = self.sampling_rate_hz / block
-        sos = design_butterworth_sos(2, self.onset_cutoff_hz, rate_hz, "lowpass")
-        envelope = apply_sos(sos, means, causal=bool(self.causal), names=names)
-        onset_time_s = time_s if block == 1 else block_times(time_s, block, len(envelope), causal=bool(self.causal))
+        onset_time_s = time_s if block == 1 else block_times(time_s, block, len(mav), causal=bool(self.causal))
         mean, sd = baseline_statistics(
-            envelope, onset_time_s, rate_hz, baseline_s=self.baseline_s, baseline_window_s=self.baseline_window_s
+            mav, onset_time_s, rate_hz, baseline_s=self.baseline_s, baseline_window_s=self.baseline_window_s
         )
         return hysteresis_onset_table(
-            envelope,
+            mav,
             onset_time_s,
             columns,
             mean + self.onset_threshold_sd * sd,
