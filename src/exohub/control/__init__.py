@@ -13,17 +13,23 @@ from exohub.control.estimators import (
 )
 from exohub.control.loop import FixedRateLoop
 from exohub.control.ringlog import RingLog, RingLogFlusher
+from exohub.control.session import SessionResult, run_session
+from exohub.control.virtual import FaultInjection, VirtualPatient
 
 __all__ = [
     "AdaptiveOscillatorPhase",
     "Clock",
     "EmgEffort",
+    "FaultInjection",
     "FixedRateLoop",
     "LocomotionModeEstimator",
     "MonotonicClock",
     "RingLog",
     "RingLogFlusher",
+    "SessionResult",
     "SimulatedClock",
     "StandingWalkingModeEstimator",
     "TimingReport",
+    "VirtualPatient",
+    "run_session",
 ]
