@@ -158,6 +158,7 @@ def test_clean_real_gait_has_no_spikes_and_injected_glitches_are_found():
     """Heel-strike impacts and held samples (timing stalls) are not glitches; a 10x one-sample jump is."""
     for stream in _hipexo_streams():
         assert _flags_at(stream, 200.0, "spike").empty
+        assert _flags_at(stream, 200.0, "saturation").empty  # quantised turning points, held samples
         data = stream.copy()
         values = data["pelvis_acc_x"].to_numpy()
         scale = 1.4826 * np.median(np.abs(np.diff(values, 2) - np.median(np.diff(values, 2))))
@@ -182,3 +183,92 @@ def test_real_joint_angles_have_no_spikes():
 def _flags_at(data, rate_hz, flag):
     found = SignalQualityAssessment().assess(data, rate_hz).flags_
     return found[found["flag"] == flag]
+
+
+def _imu(n=10000, seed=3):
+    """One foot IMU (acc and gyr, 3 axes each) of smooth random motion at RATE_HZ."""
+    names = [f"left_foot_{quantity}_{axis}" for quantity in ("acc", "gyr") for axis in "xyz"]
+    return _clean(n=n, seed=seed, names=names)
+
+
+def test_impact_on_every_axis_is_not_a_spike_but_a_glitch_on_one_axis_is():
+    data = _imu()
+    bump = 20 * data.std()
+    data.iloc[3000, :3] += bump.iloc[:3].to_numpy()  # heel strike: the whole accelerometer jumps
+    data.iloc[3001, 3] -= bump.iloc[3]  # ... and the gyroscope one sample later
+    data.iloc[6000, 1] += bump.iloc[1]  # a glitch on acc_y alone
+    spikes = _flags(data, "spike")
+    assert spikes[["channel", "start_s"]].values.tolist() == [["left_foot_acc_y", 6.0]]
+
+
+#: A motor-unit potential of gaitalytics' right vastus lateralis at 1 kHz (mV, 3.0 s into test_small.c3d).
+MOTOR_UNIT_MV = np.array([-95.4, -107.8, -116.5, -91.3, 7.3, 217.9, 324.6, 169.8, 89.3, 63.4, 52.9, 31.9, 10.0])
+
+
+def test_a_sharp_wave_is_not_a_spike():
+    """A real motor-unit potential peaks in one sample but its neighbours share the peak; a glitch's do not."""
+    data = _clean()
+    height = 30 * data.iloc[:, 0].std()
+    data.iloc[1994:2007, 0] += height * MOTOR_UNIT_MV / MOTOR_UNIT_MV.max()
+    data.iloc[6000, 0] += height / 3
+    spikes = _flags(data, "spike")
+    assert spikes[["channel", "start_s"]].values.tolist() == [["left_shank_gyr_x", 6.0]]
+
+
+def _held_quantised_sine(n=4000, period_s=1.3):
+    """A sine sampled at RATE_HZ, updated every second sample and quantised (as the hip-exoskeleton IMU)."""
+    time_s = np.arange(n) / RATE_HZ
+    values = np.round(np.sin(2 * np.pi * time_s / period_s) * 400) / 400
+    values[1::2] = values[::2][: len(values[1::2])]
+    return pd.DataFrame({"pelvis_gyr_z": values}, index=pd.Index(time_s, name="time_s"))
+
+
+def test_quantised_held_peaks_are_not_saturation_but_clipping_is():
+    data = _held_quantised_sine()
+    assert _flags(data, "saturation").empty
+    clipped = data.clip(upper=0.8)
+    runs = _flags(clipped, "saturation")
+    assert len(runs) == 3  # one per peak
+    assert (runs["end_s"] - runs["start_s"]).min() > 0.1
+
+
+GAITMAP = Path(__file__).parents[3] / "shared" / "data" / "gaitmap_example"
+
+
+@pytest.mark.skipif(not (GAITMAP / "imu_sample.csv").is_file(), reason=f"imu_sample.csv not found in {GAITMAP}")
+def test_foot_imu_impacts_are_not_spikes_and_one_axis_glitches_are():
+    """gaitmap's healthy walk: heel strikes shake every axis of the foot IMU at once; a glitch hits one axis."""
+    from exohub.signals.datasets import load_gaitmap_imu
+
+    stream = load_gaitmap_imu(GAITMAP / "imu_sample.csv").streams[0]
+    rate_hz = 204.8
+    assert _flags_at(stream, rate_hz, "spike").empty
+    for side in ("left", "right"):
+        gyr_norm = np.linalg.norm(stream.filter(like=f"{side}_foot_gyr").to_numpy(), axis=1)
+        for start in (3000, 6000):
+            at = start + int(np.argmin(gyr_norm[start : start + 1000]))  # mid-stance: the foot at rest
+            for column in (f"{side}_foot_acc_x", f"{side}_foot_gyr_y"):
+                data = stream.copy()
+                second = np.diff(data[column].to_numpy(), 2)
+                scale = 1.4826 * np.median(np.abs(second - np.median(second)))
+                data.iloc[at, data.columns.get_loc(column)] += 10 * scale
+                spikes = _flags_at(data, rate_hz, "spike")
+                assert spikes[["channel", "start_s"]].values.tolist() == [[column, data.index[at]]]
+
+
+@pytest.mark.skipif(not (GAITALYTICS / "test_small.c3d").is_file(), reason=f"test_small.c3d not found in {GAITALYTICS}")
+def test_real_emg_of_active_muscles_passes():
+    """gaitalytics' overground walk: every muscle is active (no low_snr); motor-unit peaks are not spikes.
+
+    The two spikes left are both on the left tibialis anterior: a sample 240 mV off a smooth trend and a
+    +680/-1090 mV swing within two samples, artefacts rather than muscle.
+    """
+    from exohub.signals.datasets import load_gaitalytics
+
+    emg = next(s for s in load_gaitalytics(GAITALYTICS / "test_small.c3d").streams if s.columns[0].endswith("_emg"))
+    quality = SignalQualityAssessment().assess(emg, 1000.0)
+    assert "low_snr" not in set(quality.flags_["flag"])
+    assert (quality.summary_["snr_db"] > 8).all()
+    spikes = quality.flags_[quality.flags_["flag"] == "spike"]
+    assert set(spikes["channel"]) == {"left_tibialis_anterior_emg"}
+    assert len(spikes) == 2

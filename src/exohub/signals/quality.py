@@ -39,6 +39,11 @@ _CHUNK = 1 << 15
 #: Rows of the search for a channel's extremes: only rows that reach one are compared sample by sample.
 _ROW = 1 << 10
 _IMU_QUANTITIES = ("acc", "gyr")
+#: The cubic through the samples at -3, -2, +2, +3 evaluated at 0 and at -1 (Lagrange weights).
+_CENTRE_WEIGHTS = np.array([-0.4, 0.9, 0.9, -0.4])
+_BEFORE_WEIGHTS = np.array([-0.4, 1.2, 0.4, -0.2])
+#: Samples each side of a run at an extreme in which the hold (samples per distinct value) is measured.
+_HOLD_REACH = 32
 
 #: One defect of a channel: flag, first sample, end sample (exclusive), detail.
 Defect = tuple[str, int, int, str]
@@ -256,6 +261,22 @@ def _jumps_out(windows: np.ndarray, centre: int, limit: np.ndarray) -> np.ndarra
         return (own > limit) & away_and_back
 
 
+def _alone(windows: np.ndarray, centre: int) -> np.ndarray:
+    """Whether the excursion of the sample in row ``centre`` leaves its two neighbours behind.
+
+    Departures from the cubic through the samples 2 and 3 away on each side: a neighbour that shares more than a
+    third of the centre's departure, in its direction, makes the excursion a short bump (a sharp EMG motor-unit
+    potential at 1 kHz spans 3 samples), not a one-sample glitch.
+    """
+    outer = windows[[centre - 3, centre - 2, centre + 2, centre + 3]]
+    departure = windows[centre] - _CENTRE_WEIGHTS @ outer
+    before = windows[centre - 1] - _BEFORE_WEIGHTS @ outer
+    after = windows[centre + 1] - _BEFORE_WEIGHTS[::-1] @ outer
+    direction = np.sign(departure)
+    with np.errstate(invalid="ignore"):
+        return (before * direction < np.abs(departure) / 3) & (after * direction < np.abs(departure) / 3)
+
+
 @dataclass
 class _ChannelState:
     """What the assessment of one channel keeps until the glitches are told from impacts across channels."""
@@ -290,15 +311,20 @@ class SignalQualityAssessment(BaseAlgorithm):
     flat_line_min_s
         A run of identical consecutive values at least this long is a ``flat_line`` (sensor stuck, cable off).
     saturation_min_samples
-        A run of at least this many samples at the channel's maximum or minimum is ``saturation`` (clipping).
+        A run of at least this many samples at the channel's maximum or minimum is ``saturation`` (clipping),
+        counted in updates where the signal holds each value for several samples, and only where the parabola
+        through the 3 samples each side would overshoot the run by more than 2 quantisation steps: a smooth
+        quantised signal that lingers on the level of its peak is not clipped.
     spike_threshold
         A sample that steps away from both neighbours and back, and whose departure from the cubic through its
         two neighbours each side exceeds this many times the local robust scale of that residual (blocks of
         ``spike_window_s / 5``, the median of 5 blocks) and this many times the residuals 3-4 samples away is a
-        ``spike``: a glitch that jumps away and straight back. Impacts (heel strike) and bursts have a shape over
-        several samples and are not spikes; nor is a one-sample excursion of an IMU channel while another acc/gyr
-        channel of the same sensor departs at least ``IMPACT_DEPARTURE`` (3) times its own local scale within
-        ``IMPACT_REACH_SAMPLES`` (2) samples: an impact shakes the whole sensor, a glitch hits one channel.
+        ``spike``: a glitch that jumps away and straight back, leaving both neighbours within a third of its
+        departure (from the cubic through the samples 2-3 away). Impacts (heel strike), bursts and sharp
+        motor-unit potentials have a shape over several samples and are not spikes; nor is a one-sample
+        excursion of an IMU channel while another acc/gyr channel of the same sensor (same location) departs at
+        least ``IMPACT_DEPARTURE`` (3) times its own local scale within ``IMPACT_REACH_SAMPLES`` (2) samples:
+        an impact shakes the whole sensor, a glitch hits one channel.
     spike_window_s
         Neighbourhood of the spike scale.
     snr_min_db
@@ -324,8 +350,7 @@ class SignalQualityAssessment(BaseAlgorithm):
 
     Notes
     -----
-    Saturation is judged from the data alone (the channel's own extremes): a smooth signal quantised so coarsely
-    that several samples share its peak value can be flagged.
+    Saturation is judged from the data alone (the channel's own extremes and their surroundings).
 
     The EMG ``snr_db`` is ``10 log10(P90 / P10)`` of the power of the raw signal in consecutive windows of
     ``snr_window_s``, each window's own mean removed (its variance): bursts against the quietest tenth of the
@@ -435,6 +460,8 @@ class SignalQualityAssessment(BaseAlgorithm):
         if finite > 1 and top > bottom:
             for extreme, row_extremes in ((top, maxima), (bottom, minima)):
                 runs = _extreme_runs(values, extreme, row_extremes, int(self.saturation_min_samples))
+                clipped = _clipped(values, *runs, int(self.saturation_min_samples))
+                runs = runs[0][clipped], runs[1][clipped]
                 defects += _defects("saturation", values, *runs, "{n} samples clipped at {v:.6g}")
         state = _ChannelState(values, defects)
         if finite >= _MIN_SPIKE_BLOCK:
@@ -469,7 +496,7 @@ class SignalQualityAssessment(BaseAlgorithm):
         around = np.nan_to_num(magnitude[[0, 1, 7, 8]]).max(axis=0)
         limit = np.maximum(limit[candidates // block], self.spike_threshold * around)
         largest = np.argmax(np.nan_to_num(magnitude[2:7]), axis=0) == 2
-        glitch = _jumps_out(windows, 6, limit) & largest
+        glitch = _jumps_out(windows, 6, limit) & largest & _alone(windows, 6)
         return candidates[glitch]
 
     def _drop_impacts(self, states: dict[object, _ChannelState], block: int) -> None:
@@ -518,6 +545,35 @@ def _defects(flag: str, values: np.ndarray, starts: np.ndarray, ends: np.ndarray
         (flag, int(start), int(end), detail.format(n=end - start, v=values[start]))
         for start, end in zip(starts, ends, strict=True)
     ]
+
+
+def _clipped(values: np.ndarray, starts: np.ndarray, ends: np.ndarray, min_updates: int) -> np.ndarray:
+    """Which runs ``[start, end)`` at an extreme look clipped rather than like a quantised turning point.
+
+    A run must last ``min_updates`` updates of the signal: where it holds each value for several samples
+    (``hold``: samples per distinct value within ``_HOLD_REACH`` samples each side), a run of ``length`` samples
+    lasts ``length / hold`` updates. And the parabola through the 3 samples each side of the run must bend back
+    towards the rest of the signal and overshoot the run's value by more than 2 quantisation steps (the smallest
+    non-zero step nearby): a clipped signal would have gone on, a smooth one peaking between two quantisation
+    levels stays there a few samples.
+    """
+    keep = np.zeros(len(starts), dtype=bool)
+    for k, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        before, after = values[max(start - _HOLD_REACH, 0) : start], values[end : end + _HOLD_REACH]
+        if len(before) < 3 or len(after) < 3:
+            keep[k] = True  # at the ends of the recording: nothing to tell it by
+            continue
+        distinct = sum(1 + np.count_nonzero(side[1:] != side[:-1]) for side in (before, after))
+        updates = (end - start) * distinct / (len(before) + len(after))
+        steps = np.abs(np.diff(np.r_[before, values[start], after]))
+        quantum = steps[steps > 0].min(initial=np.inf)
+        time = np.r_[np.arange(-3, 0), np.arange(end - start, end - start + 3)]
+        curve = np.polynomial.Polynomial.fit(time, np.r_[before[-3:], after[:3]], 2).convert().coef
+        direction = np.sign(values[start] - np.median(np.r_[before, after]))  # +1 at the maximum
+        bends_back = len(curve) == 3 and curve[2] * direction < 0
+        peak = curve[0] - curve[1] ** 2 / (4 * curve[2]) if bends_back else values[start]
+        keep[k] = updates >= min_updates and (peak - values[start]) * direction > 2 * quantum
+    return keep
 
 
 def _sorted_ranges(defects: list[Defect]) -> tuple[np.ndarray, np.ndarray]:
