@@ -65,17 +65,25 @@ def _consecutive_runs(index: np.ndarray, min_length: int) -> tuple[np.ndarray, n
     return index[first[keep]], index[last[keep] - 1] + 1
 
 
-def _gap_flags(time_s: np.ndarray, period_s: float) -> list[tuple[str, float, float, str]]:
-    steps = np.diff(time_s)
-    gaps = np.flatnonzero(steps > GAP_FACTOR * period_s)
+def _gaps(time_s: np.ndarray, period_s: float) -> np.ndarray:
+    """Indices ``i`` where the step to ``time_s[i + 1]`` exceeds ``GAP_FACTOR`` periods (read in chunks)."""
+    found = [
+        start + np.flatnonzero(np.diff(time_s[start : start + _CHUNK + 1]) > GAP_FACTOR * period_s)
+        for start in range(0, len(time_s) - 1, _CHUNK)
+    ]
+    return np.concatenate(found)
+
+
+def _gap_flags(time_s: np.ndarray, gaps: np.ndarray, period_s: float) -> list[tuple[str, float, float, str]]:
+    steps = time_s[gaps + 1] - time_s[gaps]
     return [
         (
             "dropout",
             time_s[i],
             time_s[i + 1],
-            f"gap of {steps[i]:.6g} s in the time index (~{round(steps[i] / period_s) - 1} samples missing)",
+            f"gap of {step:.6g} s in the time index (~{round(step / period_s) - 1} samples missing)",
         )
-        for i in gaps
+        for i, step in zip(gaps, steps, strict=True)
     ]
 
 
@@ -177,7 +185,7 @@ def _block_scale(values: np.ndarray, block: int) -> np.ndarray:
         )
         scale.append(_row_median(rows))
     padded = np.pad(_MAD_TO_SD / 6 * np.concatenate(scale), 2, mode="edge")
-    return np.median(np.lib.stride_tricks.sliding_window_view(padded, 5), axis=1)
+    return np.sort(np.lib.stride_tricks.sliding_window_view(padded, 5), axis=1)[:, 2]  # median of 5
 
 
 def _row_median(magnitude: np.ndarray) -> np.ndarray:
@@ -233,7 +241,7 @@ def _windows(values: np.ndarray, centres: np.ndarray, reach: int, masked: tuple[
     sample by sample.
     """
     index = centres[None, :] + np.arange(-reach, reach + 1)[:, None]
-    windows = values[np.clip(index, 0, len(values) - 1)]
+    windows = values.take(index, mode="clip")
     edge = (centres < reach) | (centres >= len(values) - reach)
     lo, hi = masked
     if len(lo):
@@ -412,8 +420,8 @@ class SignalQualityAssessment(BaseAlgorithm):
         time_s = self._check(data, sampling_rate_hz)
         self.data, self.sampling_rate_hz = data, sampling_rate_hz
         rate = float(sampling_rate_hz)
-        gaps = _gap_flags(time_s, 1 / rate)
-        gap_at = np.flatnonzero(np.diff(time_s) > GAP_FACTOR / rate)
+        gap_at = _gaps(time_s, 1 / rate)
+        gaps = _gap_flags(time_s, gap_at, 1 / rate)
         expected = len(time_s) + sum(round((end - start) * rate) - 1 for _, start, end, _ in gaps)
         block = max(_MIN_SPIKE_BLOCK, round(self.spike_window_s * rate / 5))
         states = {
@@ -487,7 +495,7 @@ class SignalQualityAssessment(BaseAlgorithm):
         limit = self.spike_threshold * np.maximum(scale, floor)
         candidates = _reversals(values, (limit / 2) ** 2, block)
         # The 5 samples around each candidate tell which jump out; the wider window then tells glitches.
-        near = np.stack([values[candidates + offset] for offset in range(-2, 3)])
+        near = values.take(candidates[None, :] + np.arange(-2, 3)[:, None])
         candidates = candidates[_jumps_out(near, 2, limit[candidates // block])]
         if len(candidates) == 0:
             return candidates
