@@ -53,8 +53,8 @@ class EmgProcessing(BaseAlgorithm):
         ~50 ms each way and makes onsets early. With the defaults these are the blocks the envelope is averaged
         from, so they cost nothing more.
     onset_min_duration_s, onset_min_gap_s
-        Activations shorter than ``onset_min_duration_s`` are dropped, after merging those separated by less than
-        ``onset_min_gap_s``.
+        Activations shorter than ``onset_min_duration_s`` are dropped (blips of noise), then those of a channel
+        separated by less than ``onset_min_gap_s`` are merged.
     baseline_s, baseline_window_s
         Rest period for the threshold, see :func:`~exohub.signals.emg.find_emg_onsets`.
     frequency_window_s, frequency_step_s, frequency_segment_s
@@ -90,7 +90,9 @@ class EmgProcessing(BaseAlgorithm):
     -----
     Defaults follow SENIAM practice: 20-450 Hz band-pass, a 6 Hz linear envelope, both 2nd order run forward and
     backward (4th-order zero lag). Frequencies are computed from the band-passed signal. On synthetic bursts
-    (background noise, 10x bursts at known onsets) the onsets are within 15 ms of the truth (tested).
+    (background noise, 10x bursts for 0.3 s at known onsets, 1-2 kHz) onsets are found with F1 0.97-1.0 and a mean
+    absolute error of 5-7 ms (5-7 ms early: the window straddling the onset already crosses the threshold); the
+    tests require F1 >= 0.95 and <= 15 ms.
     """
 
     data: pd.DataFrame

@@ -216,11 +216,16 @@ def _unpack_into(rows: np.ndarray, packed: np.ndarray) -> None:
     rows[n_rows:] = packed.imag[: rows.shape[0] - n_rows]
 
 
-def _forward(sos: np.ndarray, rows: np.ndarray, state: np.ndarray, out: np.ndarray, *, rectify: bool) -> None:
-    """Filter ``rows`` forward into ``out`` (complex packed, or real like ``rows``), a cache-sized block at a time.
+def _reversed(rows: np.ndarray, start: int, end: int) -> np.ndarray:
+    """The view of ``rows[:, start:end]`` in reverse time order."""
+    return rows[:, end - 1 : None if start == 0 else start - 1 : -1]
 
-    Each block is packed into a small buffer, filtered there and stored, so the hour-long data is read once and
-    written once.
+
+def _forward(sos: np.ndarray, rows: np.ndarray, state: np.ndarray, out: np.ndarray, *, rectify: bool) -> None:
+    """Filter the real ``rows`` forward into the real ``out``, continuing from ``state``, a cache-sized block at a time.
+
+    Each block is packed into a small complex buffer, filtered there and unpacked, so the hour-long data is read
+    once and written once.
     """
     n_rows = state.shape[0]
     buffer = np.empty(n_rows * _BACKWARD_BLOCK, dtype=np.complex128)
@@ -229,14 +234,32 @@ def _forward(sos: np.ndarray, rows: np.ndarray, state: np.ndarray, out: np.ndarr
         block = buffer[: n_rows * (end - start)].reshape(n_rows, end - start)
         _pack_into(block, rows[:, start:end], rectify=rectify)
         _run_sections(sos, block, state)
-        if np.iscomplexobj(out):
-            out[:, start:end] = block
-        else:
-            _unpack_into(out[:, start:end], block)
+        _unpack_into(out[:, start:end], block)
+
+
+def _backward(sos: np.ndarray, out: np.ndarray, state: np.ndarray) -> None:
+    """Filter the real rows of ``out`` in reverse time, in place, from the end, continuing from ``state``.
+
+    Blocks from the end are packed reversed into a small buffer, filtered and written back where they were read,
+    while those cache lines are still hot.
+    """
+    n_rows = state.shape[0]
+    buffer = np.empty(n_rows * _BACKWARD_BLOCK, dtype=np.complex128)
+    for end in range(out.shape[1], 0, -_BACKWARD_BLOCK):
+        start = max(0, end - _BACKWARD_BLOCK)
+        block = buffer[: n_rows * (end - start)].reshape(n_rows, end - start)
+        _pack_into(block, _reversed(out, start, end), rectify=False)
+        _run_sections(sos, block, state)
+        _unpack_into(_reversed(out, start, end), block)
 
 
 def _filter_rows(sos: np.ndarray, rows: np.ndarray, *, causal: bool, pad: int, rectify: bool) -> np.ndarray:
-    """``sosfilt`` (causal) or ``sosfiltfilt`` (odd padding of ``pad`` samples) of every row, as scipy computes it."""
+    """``sosfilt`` (causal) or ``sosfiltfilt`` (odd padding of ``pad`` samples) of every row, as scipy computes it.
+
+    Zero-phase: the forward pass writes the output rows, the backward pass then filters them in place; only the
+    padding at each end is held apart (the backward pass starts from the end padding and stops at the signal's
+    start, since sosfiltfilt drops what it computes over the start padding).
+    """
     n_channels, n = rows.shape
     n_rows = -(-n_channels // 2)
     complex_sos = sos.astype(np.complex128)
@@ -246,26 +269,14 @@ def _filter_rows(sos: np.ndarray, rows: np.ndarray, *, causal: bool, pad: int, r
         return out
     steady = signal.sosfilt_zi(sos)[None, :, :]
     head, tail = _odd_pads(rows, n_rows, pad, rectify=rectify)
-    packed = np.empty((n_rows, n + 2 * pad), dtype=np.complex128)
     state = steady * head[:, :1, None]  # sosfiltfilt's initial state: steady state at the first padded value
-    first, last = np.ascontiguousarray(head), np.ascontiguousarray(tail)
-    _run_sections(complex_sos, first, state)
-    _forward(complex_sos, rows, state, packed[:, pad : pad + n], rectify=rectify)
+    _run_sections(complex_sos, np.ascontiguousarray(head), state)
+    _forward(complex_sos, rows, state, out, rectify=rectify)
+    last = np.ascontiguousarray(tail)
     _run_sections(complex_sos, last, state)
-    packed[:, :pad], packed[:, pad + n :] = first, last
-    # Backward pass: blocks from the end, reversed into a small contiguous buffer, filtered, and written straight
-    # into the real output rows while the block is still in cache (the padding is dropped on the way).
-    state = steady * packed[:, -1:, None]
-    buffer = np.empty(n_rows * _BACKWARD_BLOCK, dtype=np.complex128)
-    for end in range(packed.shape[1], 0, -_BACKWARD_BLOCK):
-        start = max(0, end - _BACKWARD_BLOCK)
-        block = buffer[: n_rows * (end - start)].reshape(n_rows, end - start)
-        block[...] = packed[:, end - 1 : None if start == 0 else start - 1 : -1]
-        _run_sections(complex_sos, block, state)
-        lo, hi = max(start, pad), min(end, pad + n)  # the block's samples inside the signal, in packed indices
-        if lo < hi:  # block column j holds packed sample end - 1 - j
-            stop = end - hi - 1
-            _unpack_into(out[:, lo - pad : hi - pad], block[:, end - lo - 1 : stop if stop >= 0 else None : -1])
+    state = steady * last[:, -1:, None]  # the backward pass starts at the end of the padded forward output
+    _run_sections(complex_sos, np.ascontiguousarray(last[:, ::-1]), state)
+    _backward(complex_sos, out, state)
     return out
 
 
