@@ -1,10 +1,16 @@
-"""Real time: the fixed-rate loop beside the device, its clocks and timing report, and the loop's ring-buffer log.
+"""Real time: the loop beside the exoskeleton, from sensors to a supervised torque command, every tick.
 
-Everything here runs at loop rate or next to it, on floats and preallocated numpy buffers (no pandas per tick).
-It depends on :mod:`exohub.signals` only.
+Device profiles and patient settings (:mod:`~exohub.control.profiles`), the safety supervisor
+(:mod:`~exohub.control.safety`), assistance policies (:mod:`~exohub.control.assistance`), streaming estimators
+(:mod:`~exohub.control.estimators`), the fixed-rate loop and its timing report, the ring-buffer log, the virtual patient
+with fault injection, live Lab Streaming Layer I/O (:mod:`~exohub.control.lsl`, pylsl loaded on first use) and the
+session runner that writes the session as a recording. Everything at loop rate runs on floats and preallocated numpy
+buffers (no pandas per tick). It depends on :mod:`exohub.signals` only.
 """
 
 from exohub.control._timing import Clock, MonotonicClock, SimulatedClock, TimingReport
+from exohub.control.assistance import AssistancePolicy, AssistAsNeeded, TorqueBump, TorqueProfile
+from exohub.control.devices import Device, default_hip_profile, load_profile
 from exohub.control.estimators import (
     AdaptiveOscillatorPhase,
     EmgEffort,
@@ -12,24 +18,46 @@ from exohub.control.estimators import (
     StandingWalkingModeEstimator,
 )
 from exohub.control.loop import FixedRateLoop
+from exohub.control.lsl import LslCommandOutlet, LslDevice, LslSensorInlet, configure_lsl
+from exohub.control.profiles import DeviceProfile, JointLimits, PatientJointSettings, PatientSettings
 from exohub.control.ringlog import RingLog, RingLogFlusher
+from exohub.control.safety import FaultKind, SafetyEvent, SafetySupervisor, SensorFrame
 from exohub.control.session import SessionResult, run_session
 from exohub.control.virtual import FaultInjection, VirtualPatient
 
 __all__ = [
     "AdaptiveOscillatorPhase",
+    "AssistAsNeeded",
+    "AssistancePolicy",
     "Clock",
+    "Device",
+    "DeviceProfile",
     "EmgEffort",
     "FaultInjection",
+    "FaultKind",
     "FixedRateLoop",
+    "JointLimits",
     "LocomotionModeEstimator",
+    "LslCommandOutlet",
+    "LslDevice",
+    "LslSensorInlet",
     "MonotonicClock",
+    "PatientJointSettings",
+    "PatientSettings",
     "RingLog",
     "RingLogFlusher",
+    "SafetyEvent",
+    "SafetySupervisor",
+    "SensorFrame",
     "SessionResult",
     "SimulatedClock",
     "StandingWalkingModeEstimator",
     "TimingReport",
+    "TorqueBump",
+    "TorqueProfile",
     "VirtualPatient",
+    "configure_lsl",
+    "default_hip_profile",
+    "load_profile",
     "run_session",
 ]

@@ -1,16 +1,45 @@
-"""Device profiles shipped with exohub, and loading a profile from a JSON or TOML file."""
+"""What the loop drives: the ``Device`` protocol, the profiles shipped with exohub, loading a profile from a file."""
 
 from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
 
 from exohub.control.profiles import DeviceProfile
+from exohub.control.safety import SensorFrame
 from exohub.exceptions import ValidationError
 
+if TYPE_CHECKING:
+    from exohub.control.virtual import FaultInjection
+
 DEFAULT_HIP_PROFILE = "hip_exo_profile.json"
+
+
+@runtime_checkable
+class Device(Protocol):
+    """An exoskeleton as the loop sees it: the virtual patient, a live LSL device, a vendor driver.
+
+    ``read`` fills the tick's :class:`~exohub.control.safety.SensorFrame`; ``write`` sends the supervised command.
+    ``faults`` lists injected faults (empty for a real device); ``applied_torque_nm`` is the torque the actuators
+    report (NaN where they do not).
+    """
+
+    profile: DeviceProfile
+    rate_hz: float
+    faults: Sequence[FaultInjection]
+    applied_torque_nm: np.ndarray
+
+    def read(self, t_s: float, frame: SensorFrame) -> None:
+        """Fill ``frame`` with the newest readings, stamped on the loop clock."""
+
+    def write(self, t_s: float, command_nm: np.ndarray) -> None:
+        """Send the torque per joint (already checked and clamped by the safety supervisor)."""
 
 
 def default_hip_profile() -> DeviceProfile:

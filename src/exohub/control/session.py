@@ -25,11 +25,11 @@ import pandas as pd
 
 from exohub.control._timing import Clock, SimulatedClock, TimingReport
 from exohub.control.assistance import AssistancePolicy, TorqueProfile
+from exohub.control.devices import Device
 from exohub.control.loop import FixedRateLoop, GcPolicy
 from exohub.control.profiles import DeviceProfile
 from exohub.control.ringlog import RingLog, RingLogFlusher
 from exohub.control.safety import FaultKind, SafetyEvent, SafetySupervisor, SensorFrame
-from exohub.control.virtual import VirtualPatient
 from exohub.exceptions import ExohubWarning, SafetyViolation, ValidationError
 from exohub.signals.consts import TIME_COLUMN
 from exohub.signals.events import StreamingAngleEventDetection
@@ -155,7 +155,7 @@ def log_columns(joints: Sequence[str]) -> tuple[str, ...]:
 
 
 def run_session(
-    patient: VirtualPatient,
+    patient: Device,
     *,
     duration_s: float,
     policy: AssistancePolicy | None = None,
@@ -238,7 +238,7 @@ def run_session(
 
 
 def _make_tick(
-    patient: VirtualPatient,
+    patient: Device,
     policy: AssistancePolicy,
     estimators: list[GaitPhaseEstimator],
     loop: FixedRateLoop,
