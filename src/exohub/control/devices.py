@@ -30,10 +30,21 @@ class Device(Protocol):
     report (NaN where they do not).
     """
 
-    profile: DeviceProfile
-    rate_hz: float
-    faults: Sequence[FaultInjection]
-    applied_torque_nm: np.ndarray
+    @property
+    def profile(self) -> DeviceProfile:
+        """The device's limits (narrowed for the patient)."""
+
+    @property
+    def rate_hz(self) -> float:
+        """The loop rate the device is driven at."""
+
+    @property
+    def faults(self) -> Sequence[FaultInjection]:
+        """Faults to inject (none on a real device)."""
+
+    @property
+    def applied_torque_nm(self) -> np.ndarray:
+        """The torque per joint the actuators report applying."""
 
     def read(self, t_s: float, frame: SensorFrame) -> None:
         """Fill ``frame`` with the newest readings, stamped on the loop clock."""
