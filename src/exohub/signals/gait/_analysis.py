@@ -9,12 +9,15 @@ import numpy as np
 import pandas as pd
 
 from exohub.signals.consts import SIDES
-from exohub.signals.emg import EmgProcessing
+from exohub.signals.emg import compute_emg_envelope, filter_emg
 from exohub.signals.gait._events import GaitEvents, detect_gait_events
 from exohub.signals.kinematics import compute_joint_angles, find_imu_joint_pairs
 from exohub.signals.metrics import GaitReport, compute_gait_report
 from exohub.signals.quality import SignalQualityAssessment
 from exohub.signals.recording import Recording
+
+#: The EMG envelope's rate in the report: a 6 Hz envelope needs no more, and gait cycles are averaged on 101 points.
+REPORT_ENVELOPE_RATE_HZ = 200.0
 
 #: Rows of the text report's left/right table: (label, stride parameter).
 _TEXT_ROWS = (
@@ -123,7 +126,11 @@ def analyse_gait(recording: Recording) -> GaitAnalysis:
         flags.append(quality.flags_)
         emg = [name for name in stream.columns if name in set(recording.pick(quantity="emg"))]
         if emg:
-            envelopes.append(EmgProcessing().process(stream.loc[:, emg], sampling_rate_hz=rate_hz).envelope_)
+            # The report averages the linear envelope per gait cycle; onsets and fatigue are EmgProcessing's extras.
+            filtered = filter_emg(stream.loc[:, emg], sampling_rate_hz=rate_hz)
+            envelopes.append(
+                compute_emg_envelope(filtered, sampling_rate_hz=rate_hz, envelope_rate_hz=REPORT_ENVELOPE_RATE_HZ)
+            )
     envelope = _on_first_clock(envelopes)
     report = compute_gait_report(recording, gait_events.events, emg_envelope=envelope)
     return GaitAnalysis(
