@@ -12,6 +12,7 @@ from exohub.control.session import FAULT_CODES, AnglePhaseEstimator, run_session
 from exohub.control.virtual import FAULT_KINDS, FaultInjection, VirtualPatient
 from exohub.signals import read_recording
 from exohub.signals.datasets import load_hipexo
+from exohub.signals.events import NORMATIVE_INITIAL_CONTACT_LAG
 from exohub.signals.gait import analyse_gait
 from exohub.signals.phase import GaitPhaseEstimator
 
@@ -133,7 +134,7 @@ def test_angle_phase_estimator_meets_the_protocol_and_ignores_nan() -> None:
     angle = 0.4 * np.sin(2 * np.pi * time_s)  # 1 s strides, flexion maxima at 0.25 s + k
     angle[400:405] = np.nan  # a broken reading at 2.0 s confirms no maximum
     phases = np.array([estimator.step(t, a) for t, a in zip(time_s.tolist(), angle.tolist(), strict=True)])
-    expected = (time_s - 0.25) % 1.0
+    expected = (time_s - 0.25 - NORMATIVE_INITIAL_CONTACT_LAG) % 1.0  # contact comes the normative lag after
     settled = time_s > 3.5
     error = (phases[settled] - expected[settled] + 0.5) % 1.0 - 0.5
     assert np.isfinite(error).all() and np.median(np.abs(error)) < 0.01 and np.abs(error).max() < 0.1

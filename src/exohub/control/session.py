@@ -32,7 +32,7 @@ from exohub.control.ringlog import RingLog, RingLogFlusher
 from exohub.control.safety import FaultKind, SafetyEvent, SafetySupervisor, SensorFrame
 from exohub.exceptions import ExohubWarning, SafetyViolation, ValidationError
 from exohub.signals.consts import TIME_COLUMN
-from exohub.signals.events import StreamingAngleEventDetection
+from exohub.signals.events import NORMATIVE_INITIAL_CONTACT_LAG, StreamingAngleEventDetection
 from exohub.signals.info import MAX_TEXT_LENGTH
 from exohub.signals.io import write_recording
 from exohub.signals.phase import GaitPhaseEstimator, StrideTimePhaseEstimation
@@ -50,8 +50,10 @@ class AnglePhaseEstimator:
     :class:`~exohub.signals.events.StreamingAngleEventDetection` confirms each maximum of flexion (late swing,
     just before initial contact) and :class:`~exohub.signals.phase.StrideTimePhaseEstimation` runs the phase from
     the maximum's own time. Meets :class:`~exohub.signals.phase.GaitPhaseEstimator` with the joint angle (rad) as
-    the sample, so an adaptive oscillator or a learned model can take its place. Phase 0 is the flexion maximum;
-    NaN until two maxima are known, over pauses, and for a NaN angle (which the detector never sees).
+    the sample, so an adaptive oscillator or a learned model can take its place. Phase 0 is initial contact, as in
+    :mod:`exohub.signals.gait` and the assistance profiles: the flexion maximum comes
+    :data:`~exohub.signals.events.NORMATIVE_INITIAL_CONTACT_LAG` of a stride before it. NaN until two maxima are
+    known, over pauses, and for a NaN angle (which the detector never sees).
 
     Parameters
     ----------
@@ -72,10 +74,12 @@ class AnglePhaseEstimator:
     def step(self, time_s: float, angle_rad: float, /) -> float:
         """Take the angle at ``time_s``; return the phase in [0, 1) or NaN."""
         if angle_rad - angle_rad != 0.0:  # NaN or infinite: no event from a broken reading
-            return self.phase.step(time_s, False)
-        if self.detector.step(time_s, angle_rad):
-            return self.phase.step(time_s, True, self.detector.last_event_time_s)
-        return self.phase.step(time_s, False)
+            since_peak = self.phase.step(time_s, False)
+        elif self.detector.step(time_s, angle_rad):
+            since_peak = self.phase.step(time_s, True, self.detector.last_event_time_s)
+        else:
+            since_peak = self.phase.step(time_s, False)
+        return (since_peak - NORMATIVE_INITIAL_CONTACT_LAG) % 1.0  # NaN stays NaN
 
 
 def default_policy(profile: DeviceProfile) -> AssistancePolicy:
