@@ -64,17 +64,19 @@ def _check_stream(stream: pd.DataFrame, index: int) -> tuple[pd.DataFrame, float
     time_s = np.asarray(stream.index, dtype=np.float64)
     check_time(time_s, where=where)
     rate_hz = nominal_rate_hz(time_s, where=where)
-    values = stream.to_numpy(dtype=np.float64, copy=False)
-    infinite = np.isinf(values)
-    if infinite.any():
-        row, col = (int(i[0]) for i in np.nonzero(infinite))
-        raise ValidationError(
-            f"{where}: channel {stream.columns[col]!r} is infinite at time_s={float(time_s[row])!r}; "
-            "mark missing samples as NaN instead."
-        )
+    # Column by column: a frame of separate column arrays (as read from Parquet) is never copied into one block.
+    columns = {name: stream[name].to_numpy(dtype=np.float64, copy=False) for name in stream.columns}
+    for name, values in columns.items():
+        infinite = np.isinf(values)
+        if infinite.any():
+            row = int(np.flatnonzero(infinite)[0])
+            raise ValidationError(
+                f"{where}: channel {name!r} is infinite at time_s={float(time_s[row])!r}; "
+                "mark missing samples as NaN instead."
+            )
     if all(dtype == np.float64 for dtype in stream.dtypes) and stream.index.dtype == np.float64:
         return stream.rename_axis(TIME_COLUMN), rate_hz
-    frame = pd.DataFrame(values, index=pd.Index(time_s, name=TIME_COLUMN), columns=list(stream.columns))
+    frame = pd.DataFrame(columns, index=pd.Index(time_s, name=TIME_COLUMN), copy=False)
     return frame, rate_hz
 
 
