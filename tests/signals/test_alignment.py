@@ -12,6 +12,7 @@ from scipy.spatial.transform import Rotation
 from exohub.exceptions import ValidationError
 from exohub.signals.datasets import load_gaitmap_imu
 from exohub.signals.preprocessing import SagittalFrame, check_imu_data, find_sagittal_frame
+from exohub.signals.preprocessing._alignment import block_mean
 
 GAITMAP = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "gaitmap_example"
 FILES = [
@@ -94,3 +95,13 @@ def test_rejects_wrong_shapes_and_location():
         find_sagittal_frame(acc, gyr, 200.0, location="hand")
     with pytest.raises(ValidationError, match="Cannot find a direction"):
         find_sagittal_frame(np.zeros_like(acc), gyr, 200.0)
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4, 7, 8, 10])
+@pytest.mark.parametrize("shape", [(10_003,), (10_003, 3)])
+def test_block_mean_is_numpy_mean_bit_for_bit(factor: int, shape: tuple[int, ...]) -> None:
+    values = np.random.default_rng(factor).standard_normal(shape) * 1e3
+    for data in (values, np.asfortranarray(values), values > 0):
+        n = len(data) // factor * factor
+        expected = data[:n].reshape(n // factor, factor, *data.shape[1:]).mean(axis=1)
+        np.testing.assert_array_equal(block_mean(data, factor), expected)

@@ -11,11 +11,12 @@ from exohub.signals.channels import parse_channel
 from exohub.signals.preprocessing._filter import check_finite, check_sampling_rate
 
 
-def check_emg_data(data: pd.DataFrame, sampling_rate_hz: float | None = None) -> np.ndarray:
+def check_emg_data(data: pd.DataFrame, sampling_rate_hz: float | None = None, *, finite: bool = True) -> np.ndarray:
     """Return the EMG values as a float64 ``(n_samples, n_channels)`` array after checking ``data``.
 
     Every column must be an EMG channel of the convention (``left_tibialis_anterior_emg``, ``channel_3_emg``),
-    numeric and finite, and the index must be increasing time in seconds.
+    numeric and finite, and the index must be increasing time in seconds. ``finite=False`` leaves NaN/inf to the
+    caller (an IIR filter finds them in its state: :func:`~exohub.signals.preprocessing._filter.apply_sos`).
     """
     validate_type(data, pd.DataFrame, "data")
     if data.shape[0] < 2 or data.shape[1] == 0:
@@ -36,7 +37,8 @@ def check_emg_data(data: pd.DataFrame, sampling_rate_hz: float | None = None) ->
     if sampling_rate_hz is not None:
         check_sampling_rate(sampling_rate_hz)
     values = data.to_numpy(dtype=np.float64)
-    check_finite(values, [str(column) for column in data.columns], data.index)
+    if finite:
+        check_finite(values, [str(column) for column in data.columns], data.index)
     return values
 
 

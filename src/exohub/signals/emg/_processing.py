@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from exohub._utils._checks import check_option
 from exohub.exceptions import ExohubWarning, ValidationError
 from exohub.signals.emg._blocks import block_size, block_sums, block_times
 from exohub.signals.emg._checks import as_frame, check_emg_data
-from exohub.signals.preprocessing._filter import apply_sos, design_butterworth_sos, design_notch_sos
+from exohub.signals.preprocessing._filter import apply_sos, check_finite, design_butterworth_sos, design_notch_sos
 
 DEFAULT_BAND_HZ = (20.0, 450.0)
 ENVELOPE_METHODS = ("linear", "rms")
@@ -81,7 +82,7 @@ def filter_emg(
     pandas.DataFrame
         Filtered EMG, same index and columns.
     """
-    values = check_emg_data(data, sampling_rate_hz)
+    values = check_emg_data(data, sampling_rate_hz, finite=False)  # NaN/inf: apply_sos raises, naming the channel
     sos = emg_band_sos(
         sampling_rate_hz,
         band_hz=band_hz,
@@ -90,7 +91,7 @@ def filter_emg(
         notch_quality=notch_quality,
         notch_harmonics=notch_harmonics,
     )
-    return as_frame(apply_sos(sos, values, causal=causal, names=list(data.columns)), data)
+    return as_frame(apply_sos(sos, values, causal=causal, names=list(data.columns), index=data.index), data)
 
 
 def rectify_emg(data: pd.DataFrame) -> pd.DataFrame:
@@ -110,20 +111,26 @@ def envelope_values(
     names: list[str],
     block: int = 1,
     means: np.ndarray | None = None,
+    index: pd.Index | None = None,
 ) -> np.ndarray:
     """Envelope of band-passed EMG ``(n_samples, n_channels)`` at ``sampling_rate_hz / block``.
 
     ``block > 1`` first averages ``|values|`` (linear) or ``values ** 2`` (RMS) over blocks of ``block`` samples;
-    ``means`` may hold those rectified block means already. See :func:`compute_emg_envelope`.
+    ``means`` may hold those rectified block means already. See :func:`compute_emg_envelope`. The linear envelope
+    raises a ``ValidationError`` naming the channel and ``index[sample]`` of a NaN/inf in ``values`` (found by the
+    low-pass, whose state it spoils, and in the trailing part shorter than a block).
     """
     check_option("method", method, ENVELOPE_METHODS)
     rate_hz = sampling_rate_hz / block
     if method == "linear":
         sos = design_butterworth_sos(order, cutoff_hz, rate_hz, "lowpass")
+        check = partial(check_finite, values, names, index)
         if block == 1:
-            return apply_sos(sos, values, causal=causal, names=names, rectify=True)
+            return apply_sos(sos, values, causal=causal, names=names, rectify=True, on_nonfinite=check)
         means = block_sums(values, block) / block if means is None else means
-        return apply_sos(sos, means, causal=causal, names=names)
+        if not np.isfinite(values[len(means) * block :]).all():
+            check()
+        return apply_sos(sos, means, causal=causal, names=names, on_nonfinite=check)
     size = round(window_ms * 1e-3 * rate_hz)
     if not np.isfinite(window_ms) or size < 1:
         raise ValueError(f"window_ms = {window_ms!r} is shorter than one envelope sample at {rate_hz:g} Hz.")
@@ -181,7 +188,7 @@ def compute_emg_envelope(
         sample when ``causal``). The linear envelope may dip slightly below zero after sharp bursts (filter ringing);
         it is not clipped.
     """
-    values = check_emg_data(data, sampling_rate_hz)
+    values = check_emg_data(data, sampling_rate_hz, finite=method != "linear")  # linear: the low-pass finds NaN
     block = block_size(sampling_rate_hz, envelope_rate_hz)
     envelope = envelope_values(
         values,
@@ -193,6 +200,7 @@ def compute_emg_envelope(
         causal=causal,
         names=list(data.columns),
         block=block,
+        index=data.index,
     )
     if block == 1:
         return as_frame(envelope, data)

@@ -9,7 +9,8 @@ spread it to the end of the signal (causal) or over all of it (zero-phase), so t
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Self
 
 import numpy as np
@@ -253,19 +254,25 @@ def _backward(sos: np.ndarray, out: np.ndarray, state: np.ndarray) -> None:
         _unpack_into(_reversed(out, start, end), block)
 
 
-def _filter_rows(sos: np.ndarray, rows: np.ndarray, *, causal: bool, pad: int, rectify: bool) -> np.ndarray:
+def _filter_rows(
+    sos: np.ndarray, rows: np.ndarray, *, causal: bool, pad: int, rectify: bool, on_nonfinite: Callable[[], None]
+) -> np.ndarray:
     """``sosfilt`` (causal) or ``sosfiltfilt`` (odd padding of ``pad`` samples) of every row, as scipy computes it.
 
     Zero-phase: the forward pass writes the output rows, the backward pass then filters them in place; only the
     padding at each end is held apart (the backward pass starts from the end padding and stops at the signal's
-    start, since sosfiltfilt drops what it computes over the start padding).
+    start, since sosfiltfilt drops what it computes over the start padding). A NaN or infinity anywhere in the
+    rows leaves the forward state non-finite for good, so ``on_nonfinite`` is called then, before the backward pass.
     """
     n_channels, n = rows.shape
     n_rows = -(-n_channels // 2)
     complex_sos = sos.astype(np.complex128)
     out = np.empty((n_channels, n))
     if causal:
-        _forward(complex_sos, rows, np.zeros((n_rows, len(sos), 2), dtype=np.complex128), out, rectify=rectify)
+        state = np.zeros((n_rows, len(sos), 2), dtype=np.complex128)
+        _forward(complex_sos, rows, state, out, rectify=rectify)
+        if not np.isfinite(state).all():
+            on_nonfinite()
         return out
     steady = signal.sosfilt_zi(sos)[None, :, :]
     head, tail = _odd_pads(rows, n_rows, pad, rectify=rectify)
@@ -274,6 +281,8 @@ def _filter_rows(sos: np.ndarray, rows: np.ndarray, *, causal: bool, pad: int, r
     _forward(complex_sos, rows, state, out, rectify=rectify)
     last = np.ascontiguousarray(tail)
     _run_sections(complex_sos, last, state)
+    if not np.isfinite(state).all():
+        on_nonfinite()
     state = steady * last[:, -1:, None]  # the backward pass starts at the end of the padded forward output
     _run_sections(complex_sos, np.ascontiguousarray(last[:, ::-1]), state)
     _backward(complex_sos, out, state)
@@ -281,7 +290,14 @@ def _filter_rows(sos: np.ndarray, rows: np.ndarray, *, causal: bool, pad: int, r
 
 
 def apply_sos(
-    sos: np.ndarray, values: np.ndarray, *, causal: bool, names: Sequence[str], rectify: bool = False
+    sos: np.ndarray,
+    values: np.ndarray,
+    *,
+    causal: bool,
+    names: Sequence[str],
+    rectify: bool = False,
+    index: Any = None,
+    on_nonfinite: Callable[[], None] | None = None,
 ) -> np.ndarray:
     """Filter the columns of a 2-D float array along axis 0, zero-phase (``sosfiltfilt``) or causal (``sosfilt``).
 
@@ -290,6 +306,9 @@ def apply_sos(
     paired as complex rows, and nothing of hour-long size is copied more than needed. ``rectify=True`` filters
     ``abs(values)`` (full-wave rectification fused into the copy). The result is a ``(n_samples, n_channels)``
     view of channels-first rows, which is how pandas stores a DataFrame built from it.
+
+    NaN and infinity are found without a pass of their own: they leave the filter state non-finite, and then
+    ``on_nonfinite`` raises (by default :func:`check_finite` on ``values``, naming the channel and ``index[sample]``).
     """
     pad_samples = 3 * (2 * len(sos) + 1 - min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum())))
     if not causal and values.shape[0] <= pad_samples:
@@ -298,7 +317,9 @@ def apply_sos(
             f"{len(sos)} sections needs more than {pad_samples}. Use a longer signal or causal=True."
         )
     sos = np.asarray(sos, dtype=np.float64)
-    return _filter_rows(sos, values.T, causal=causal, pad=pad_samples, rectify=rectify).T
+    if on_nonfinite is None:
+        on_nonfinite = partial(check_finite, values, names, index)
+    return _filter_rows(sos, values.T, causal=causal, pad=pad_samples, rectify=rectify, on_nonfinite=on_nonfinite).T
 
 
 def filter_data(sos: np.ndarray, data: pd.DataFrame | np.ndarray, *, causal: bool) -> pd.DataFrame | np.ndarray:
