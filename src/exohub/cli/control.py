@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from exohub.cli._errors import user_errors
-from exohub.control import SimulatedClock
+from exohub.control import MonotonicClock, SimulatedClock
 from exohub.control.devices import default_hip_profile, load_profile
 from exohub.control.faults import DEFAULT_TIMES_S, run_fault_matrix
 from exohub.control.profiles import DeviceProfile
@@ -33,6 +33,19 @@ ProfileOption = Annotated[
     Path | None, typer.Option("--profile", help="Device profile (.json or .toml); default: the reference hip exo.")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+SpinOption = Annotated[
+    float | None,
+    typer.Option(
+        "--spin-us",
+        min=0.0,
+        help="Busy-wait this long before each deadline (µs). Default: the whole period, so the loop owns a core and "
+        "never waits on the scheduler (pauses stay under 1 ms); e.g. 300 leaves most of the core to others.",
+    ),
+]
+
+
+def _clock(rate_hz: float, spin_us: float | None) -> MonotonicClock:
+    return MonotonicClock(spin_s=1.0 / rate_hz if spin_us is None else spin_us * 1e-6)
 
 
 def _gait(path: Path | None, duration_s: float) -> Recording:
@@ -72,13 +85,14 @@ def run_command(
     simulated: Annotated[
         bool, typer.Option("--simulated-clock", help="Run on a simulated clock (as fast as possible).")
     ] = False,
+    spin_us: SpinOption = None,
 ) -> None:
     """Run the assistance loop on a patient replaying ``--patient`` and write the session recording."""
     device = _profile(profile)
     faults = tuple(_fault(text) for text in fault or ())
     virtual = VirtualPatient(_gait(patient, duration), device, rate_hz=rate, faults=faults)
     result = run_session(
-        virtual, duration_s=duration, clock=SimulatedClock() if simulated else None, mode=mode, out=out
+        virtual, duration_s=duration, clock=SimulatedClock() if simulated else _clock(rate, spin_us), mode=mode, out=out
     )
     typer.echo(result.timing.to_text())
     for event in result.events:
@@ -93,12 +107,13 @@ def bench_command(
     duration: Annotated[float, typer.Option("--duration", min=0.01, help="Benchmark length (s).")] = 30.0,
     patient: PatientOption = None,
     profile: ProfileOption = None,
+    spin_us: SpinOption = None,
     as_json: AsJson = False,
 ) -> None:
     """Run the full pipeline on the real clock; print rate error, per-tick compute percentiles, worst pause."""
     device = _profile(profile)
     virtual = VirtualPatient(_gait(patient, duration), device, rate_hz=rate)
-    result = run_session(virtual, duration_s=duration)
+    result = run_session(virtual, duration_s=duration, clock=_clock(rate, spin_us))
     timing = result.timing
     figures = {
         "rate_hz": timing.target_rate_hz,

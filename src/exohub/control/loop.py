@@ -2,6 +2,7 @@
 
 import gc
 import math
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -133,7 +134,7 @@ class FixedRateLoop:
         self._n_overruns = 0
         outcome = _Outcome()
         try:
-            with _gc_policy(self.gc_policy):
+            with _gc_policy(self.gc_policy), _switch_interval(self.period_s / 4):
                 self._run_ticks(tick, times, max_ticks, n_slots, outcome)
         finally:
             self._stop_requested.clear()
@@ -233,6 +234,21 @@ def _gc_policy(policy: str) -> Iterator[None]:
         gc.unfreeze()
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def _switch_interval(interval_s: float) -> Iterator[None]:
+    """Let other Python threads (the log flusher) hold the GIL for at most ``interval_s`` at a time during the block.
+
+    CPython's default is 5 ms: a flusher thread converting a batch of rows could hold the loop's thread off for a
+    whole 5 ms (measured: the one 5.1 ms pause of a 60 s run at 1 kHz). A quarter of the period bounds that wait.
+    """
+    previous_s = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous_s, interval_s))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous_s)
 
 
 def _n_deadlines(duration_s: float, rate_hz: float) -> int:
