@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e . --group dev
+	$(BIN)/pip install --quiet -e ".[ml,federated]" --group dev
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests (never a browser download by Playwright).
