@@ -14,11 +14,10 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from exohub._utils._checks import validate_type
+from exohub._utils._checks import check_sampling_rate, validate_type
 from exohub.exceptions import ValidationError
 from exohub.signals.base import BaseAlgorithm
 from exohub.signals.channels import parse_channel
-from exohub.signals.preprocessing._filter import check_sampling_rate
 
 FLAGS = ("dropout", "nan_run", "flat_line", "saturation", "spike", "low_snr")
 FLAG_COLUMNS = ("channel", "flag", "start_s", "end_s", "detail")

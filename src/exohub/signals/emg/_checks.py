@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from exohub._utils._checks import validate_type
+from exohub._utils._checks import check_sampling_rate, validate_type
 from exohub.exceptions import ValidationError
 from exohub.signals.channels import parse_channel
-from exohub.signals.preprocessing._filter import check_finite, check_sampling_rate
+from exohub.signals.preprocessing._filter import check_finite
 
 
 def check_emg_data(data: pd.DataFrame, sampling_rate_hz: float | None = None, *, finite: bool = True) -> np.ndarray:

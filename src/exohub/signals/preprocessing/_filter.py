@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import signal
 
-from exohub._utils._checks import check_option
+from exohub._utils._checks import check_option, check_sampling_rate
 from exohub.exceptions import ExohubWarning, ValidationError
 from exohub.signals.base import BaseFilter
 
@@ -28,16 +28,6 @@ except ImportError:  # pragma: no cover - a later scipy may move it; the public 
 
 BTYPES = ("lowpass", "highpass", "bandpass", "bandstop")
 _BAND_BTYPES = ("bandpass", "bandstop")
-
-
-def check_sampling_rate(sampling_rate_hz: float) -> float:
-    """Return ``sampling_rate_hz`` as a float, or raise a ``ValueError`` unless it is finite and positive."""
-    if isinstance(sampling_rate_hz, bool) or not isinstance(sampling_rate_hz, int | float | np.number):
-        raise TypeError(f"sampling_rate_hz must be a number, got {type(sampling_rate_hz).__name__}.")
-    rate = float(sampling_rate_hz)
-    if not np.isfinite(rate) or rate <= 0:
-        raise ValueError(f"sampling_rate_hz must be a finite positive number of Hz, got {sampling_rate_hz!r}.")
-    return rate
 
 
 def _check_order(order: int) -> int:
