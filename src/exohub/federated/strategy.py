@@ -1,0 +1,115 @@
+"""The server's aggregation rule: FedAvg or FedProx, optionally with client-level differential privacy.
+
+Differential privacy is Flower's central DP with server-side fixed clipping: each site's update (its weights minus
+the global weights) is clipped to an L2 norm, the clipped updates are averaged with equal weights, and Gaussian
+noise of standard deviation ``noise_multiplier * clipping_norm / n_sites`` is added to the average. Flower's
+Rényi-DP accountant (Google's ``dp-accounting``) composes the releases round by round and reports ε at δ. The
+neighbouring relation is "add or remove one site" (one clinic with all its patients), with no amplification by
+sampling (every site takes part in every round).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from flwr.serverapp import NeighboringRelation, PrivacyAccountant, PrivacyConfig, PrivacySpent, SamplingMethod
+from flwr.serverapp.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg, FedProx, Strategy
+
+from exohub.exceptions import ValidationError
+
+StrategyName = Literal["fedavg", "fedprox"]
+STRATEGIES: tuple[str, ...] = ("fedavg", "fedprox")
+#: Metric key every site reports with its number of training (or test) windows: FedAvg's weight.
+WEIGHT_KEY = "num-examples"
+#: Metric key every site reports as 1: the equal weights that DP accounting requires.
+UNIT_WEIGHT_KEY = "unit-weight"
+
+
+@dataclass(frozen=True)
+class DPConfig:
+    """Client-level differential privacy: update clipping and Gaussian noise on the server.
+
+    Attributes
+    ----------
+    noise_multiplier
+        Noise standard deviation in units of ``clipping_norm / n_sites`` (> 0).
+    clipping_norm
+        L2 bound on each site's update per round (> 0), in the units of the model's weights.
+    target_delta
+        The δ at which ε is reported (0 < δ < 1).
+    """
+
+    noise_multiplier: float
+    clipping_norm: float
+    target_delta: float = 1e-3
+
+    def validate(self) -> None:
+        """Raise ValidationError unless noise multiplier and clipping norm are positive and δ in (0, 1)."""
+        if not self.noise_multiplier > 0:
+            raise ValidationError(f"dp noise_multiplier must be positive, got {self.noise_multiplier}.")
+        if not self.clipping_norm > 0:
+            raise ValidationError(f"dp clipping_norm must be positive, got {self.clipping_norm}.")
+        if not 0 < self.target_delta < 1:
+            raise ValidationError(f"dp target_delta must be in (0, 1), got {self.target_delta}.")
+
+
+def make_strategy(name: str, *, n_sites: int, proximal_mu: float = 0.01, dp: DPConfig | None = None) -> Strategy:
+    """Build the strategy that trains and evaluates on every one of ``n_sites`` sites each round.
+
+    Parameters
+    ----------
+    name
+        ``"fedavg"`` (weights averaged in proportion to each site's training windows) or ``"fedprox"`` (the same
+        average; sites add ``proximal_mu / 2 * ||w - w_global||²`` to their loss).
+    n_sites
+        Sites that must be connected; all of them train and evaluate in every round.
+    proximal_mu
+        FedProx's proximal weight (ignored by FedAvg).
+    dp
+        Differential privacy, or None. With DP the sites are averaged with equal weights (the accountant's
+        requirement), not by their number of windows.
+
+    Returns
+    -------
+    flwr.serverapp.strategy.Strategy
+        A FedAvg/FedProx strategy, wrapped in DifferentialPrivacyServerSideFixedClipping when ``dp`` is given.
+    """
+    if name not in STRATEGIES:
+        raise ValidationError(f"strategy must be one of {', '.join(STRATEGIES)}, got {name!r}.")
+    if n_sites < 1:
+        raise ValidationError(f"n_sites must be at least 1, got {n_sites}.")
+    if name == "fedprox" and not proximal_mu > 0:
+        raise ValidationError(f"FedProx needs a positive proximal_mu, got {proximal_mu}.")
+    nodes = {
+        "min_train_nodes": n_sites,
+        "min_evaluate_nodes": n_sites,
+        "min_available_nodes": n_sites,
+        "weighted_by_key": WEIGHT_KEY if dp is None else UNIT_WEIGHT_KEY,
+    }
+    base = FedProx(proximal_mu=proximal_mu, **nodes) if name == "fedprox" else FedAvg(**nodes)
+    if dp is None:
+        return base
+    dp.validate()
+    return DifferentialPrivacyServerSideFixedClipping(
+        base, dp.noise_multiplier, dp.clipping_norm, n_sites, accountant=_accountant(n_sites, dp)
+    )
+
+
+def privacy_spent(strategy: Strategy) -> PrivacySpent | None:
+    """Return the (ε, δ) spent so far by a DP strategy from :func:`make_strategy`, None without DP."""
+    if isinstance(strategy, DifferentialPrivacyServerSideFixedClipping):
+        return strategy.privacy_spent()
+    return None
+
+
+def _accountant(n_sites: int, dp: DPConfig) -> PrivacyAccountant:
+    from flwr.serverapp import RdpAccountant  # lazy in flwr: needs dp-accounting (flwr[dp])
+
+    config = PrivacyConfig(
+        target_delta=dp.target_delta,
+        population_size=n_sites,
+        neighboring_relation=NeighboringRelation.ADD_OR_REMOVE_ONE,
+        sampling_method=SamplingMethod.NO_AMPLIFICATION,
+    )
+    return RdpAccountant(config)
