@@ -13,6 +13,8 @@ from exohub.web.accounts import auth
 from exohub.web.accounts.models import Membership, Organisation, User
 from exohub.web.config import Settings
 from exohub.web.consortium.models import Alliance, AllianceGoal, AllianceMember
+from exohub.web.database import utcnow
+from exohub.web.models.models import ModelStatus, ModelVersion
 from exohub.web.security import hash_password
 from exohub.web.tenancy import OrganisationKind, Role
 
@@ -89,6 +91,36 @@ def make_goal(
     session.add(goal)
     session.flush()
     return goal
+
+
+def make_model_version(
+    session: Session,
+    organisation: Organisation,
+    *,
+    name: str | None = None,
+    version: str = "1.0.0",
+    status: ModelStatus = ModelStatus.DRAFT,
+    site: str = "Clinic site 1",
+    file_sha256: str | None = None,
+) -> ModelVersion:
+    model = ModelVersion(
+        organisation_id=organisation.id,
+        name=name or f"gait-model-{next(_counter)}",
+        version=version,
+        status=status,
+        code_version="exohub 0.1.0",
+        training_config={"epochs": 3},
+        training_sites=[{"site": site, "subjects": 4}],
+        metrics={site: {"phase_rmse_pct": 3.2, "mode_accuracy": 0.97}},
+        intended_use="Estimating gait phase of adults walking with a hip exoskeleton.",
+        limitations="Not validated for stairs.",
+        file_sha256=file_sha256,
+        file_size_bytes=None if file_sha256 is None else 100,
+        published_at=None if status == ModelStatus.DRAFT else utcnow(),
+    )
+    session.add(model)
+    session.flush()
+    return model
 
 
 def bearer(session: Session, settings: Settings, user: User) -> dict[str, str]:

@@ -22,6 +22,7 @@ from exohub.web.accounts.models import Organisation, User
 from exohub.web.audit import service as audit
 from exohub.web.audit.service import AuditContext
 from exohub.web.tenancy import Role
+from tests.web.factories import make_model_version
 
 
 @dataclass
@@ -138,3 +139,32 @@ CONSORTIUM_WIDE.update(
         "alliances and their goals are shared by the whole consortium; writes are checked by role",
     )
 )
+
+
+# models ------------------------------------------------------------------------------------------------
+# A draft is its organisation's own: every endpoint on another clinic's draft answers 404. Published
+# versions are shared with the whole consortium on purpose; tests/web/models/test_router.py shows that
+# clinic A reads (but cannot change) clinic B's published version.
+
+
+def _models_world(session: Session, clinic: Clinic) -> None:
+    marker = f"private-draft-{clinic.organisation.id}"
+    draft = make_model_version(session, clinic.organisation, name=marker, site=f"site-of-{marker}")
+    clinic.ids["model_id"] = draft.id
+    clinic.markers.append(marker)
+
+
+TENANT_ENDPOINTS += [
+    TenantEndpoint("GET", "/api/v1/models/{model_id}"),
+    TenantEndpoint("PUT", "/api/v1/models/{model_id}/file"),
+    TenantEndpoint("GET", "/api/v1/models/{model_id}/file"),
+    TenantEndpoint("POST", "/api/v1/models/{model_id}/publish"),
+    TenantEndpoint("POST", "/api/v1/models/{model_id}/withdraw"),
+    TenantEndpoint("GET", "/models/{model_id}", kind="page"),
+    TenantEndpoint("GET", "/models/{model_id}/file", kind="page"),
+]
+TENANT_LISTS += [
+    TenantEndpoint("GET", "/api/v1/models"),
+    TenantEndpoint("GET", "/models", kind="page"),
+]
+WORLD_BUILDERS.append(_models_world)

@@ -4,6 +4,7 @@ from exohub.web.accounts.models import AuthSession, LoginAttempt, Membership, Or
 from exohub.web.audit.models import AuditEvent
 from exohub.web.consortium.models import Alliance, AllianceGoal, AllianceMember
 from exohub.web.database import Base
+from exohub.web.models.models import ModelVersion
 
 __all__ = [
     "Alliance",
@@ -14,6 +15,7 @@ __all__ = [
     "Base",
     "LoginAttempt",
     "Membership",
+    "ModelVersion",
     "Organisation",
     "User",
 ]

@@ -21,21 +21,29 @@ from exohub.web.dashboard import pages as dashboard_pages
 from exohub.web.database import make_engine, make_sessionmaker
 from exohub.web.errors import install_error_handlers
 from exohub.web.middleware import BodySizeLimit, SecurityHeaders
+from exohub.web.models import pages as models_pages
+from exohub.web.models import router as models_router
 from exohub.web.templating import verify_csrf
 
 API_PREFIX = "/api/v1"
+
+# Routes that stream large bodies to disk and enforce their own limit; every other route under these
+# prefixes takes no body (tests/web/models/test_router.py checks it).
+LARGE_BODY_PREFIXES = (f"{API_PREFIX}/models/",)
 
 API_ROUTERS: tuple[APIRouter, ...] = (
     accounts_router.auth_router,
     accounts_router.router,
     consortium_router.router,
     audit_router.router,
+    models_router.router,
 )
 PAGE_ROUTERS: tuple[APIRouter, ...] = (
     accounts_pages.router,
     dashboard_pages.router,
     consortium_pages.router,
     audit_pages.router,
+    models_pages.router,
 )
 
 
@@ -67,6 +75,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.MAX_BODY_BYTES)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.MAX_BODY_BYTES, large_body_prefixes=LARGE_BODY_PREFIXES)
     app.add_middleware(SecurityHeaders)
     return app

@@ -46,19 +46,26 @@ class Permission(StrEnum):
     PATIENT_READ = "patient:read"
     PATIENT_WRITE = "patient:write"
     ALLIANCE_MANAGE = "alliance:manage"
+    MODEL_READ = "model:read"
+    MODEL_DOWNLOAD = "model:download"
+    MODEL_PUBLISH = "model:publish"
 
 
 _EVERY_ROLE = frozenset({Permission.MEMBERS_READ})
 
+# Gait models: everyone who decides about them reads the registry; the people who run devices or
+# evaluate models download the ONNX files; researchers publish (admins manage people, not models).
+_MODEL_USER = frozenset({Permission.MODEL_READ, Permission.MODEL_DOWNLOAD})
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: _EVERY_ROLE | {Permission.ORGANISATION_MANAGE, Permission.AUDIT_READ},
-    Role.THERAPIST: _EVERY_ROLE | {Permission.PATIENT_READ, Permission.PATIENT_WRITE},
-    Role.CLINICIAN: _EVERY_ROLE | {Permission.PATIENT_READ, Permission.PATIENT_WRITE},
-    Role.RESEARCHER: _EVERY_ROLE,
-    Role.FLEET_MANAGER: _EVERY_ROLE,
+    Role.ADMIN: _EVERY_ROLE | {Permission.ORGANISATION_MANAGE, Permission.AUDIT_READ, Permission.MODEL_READ},
+    Role.THERAPIST: _EVERY_ROLE | _MODEL_USER | {Permission.PATIENT_READ, Permission.PATIENT_WRITE},
+    Role.CLINICIAN: _EVERY_ROLE | _MODEL_USER | {Permission.PATIENT_READ, Permission.PATIENT_WRITE},
+    Role.RESEARCHER: _EVERY_ROLE | _MODEL_USER | {Permission.MODEL_PUBLISH},
+    Role.FLEET_MANAGER: _EVERY_ROLE | _MODEL_USER,
     Role.PROGRAMME_MANAGER: _EVERY_ROLE | {Permission.ALLIANCE_MANAGE},
     Role.INSTRUCTOR: _EVERY_ROLE,
-    Role.AUDITOR: _EVERY_ROLE | {Permission.AUDIT_READ},
+    Role.AUDITOR: _EVERY_ROLE | {Permission.AUDIT_READ, Permission.MODEL_READ},
 }
 """What each role may do inside the organisations where the user holds it."""
 
