@@ -59,11 +59,13 @@ def _too_large(max_bytes: int) -> ContentTooLargeError:
     return ContentTooLargeError(f"The ONNX file is larger than the {max_bytes} bytes the registry accepts.")
 
 
-async def receive_onnx(request: Request, destination: Path, *, max_bytes: int = MAX_MODEL_BYTES) -> StoredFile:
+async def receive_onnx(request: Request, destination: Path, *, max_bytes: int | None = None) -> StoredFile:
     """Stream the multipart field ``file`` of ``request`` to ``destination``; check it is ONNX; hash it.
 
-    ``destination`` is replaced only when the whole upload arrived and passed the check.
+    ``destination`` is replaced only when the whole upload arrived and passed the check; ``max_bytes``
+    defaults to :data:`MAX_MODEL_BYTES`.
     """
+    max_bytes = MAX_MODEL_BYTES if max_bytes is None else max_bytes
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:

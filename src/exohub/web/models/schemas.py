@@ -34,7 +34,7 @@ ModelName = Annotated[
     StringConstraints(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$"),
     Field(description="Letters, digits, '.', '_' and '-', starting with a letter or digit (e.g. hip-phase-tcn)."),
 ]
-SemVer = Annotated[str, StringConstraints(min_length=5, max_length=64), AfterValidator(_semver)]
+SemVer = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_semver)]
 MetricName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$"),
