@@ -99,6 +99,7 @@ def test_fedavg_waits_for_all_sites_and_sends_no_mu() -> None:
 
 
 def test_dp_clips_each_update_and_averages_sites_equally() -> None:
+    pytest.importorskip("dp_accounting")
     # Prepare: global weights 0; site updates of norm 10 and 30 along one direction, clipping norm 1
     dp = DPConfig(noise_multiplier=1e-9, clipping_norm=1.0)
     strategy = make_strategy("fedavg", n_sites=2, dp=dp)

@@ -16,7 +16,7 @@ from typing import Literal
 from flwr.serverapp import NeighboringRelation, PrivacyAccountant, PrivacyConfig, PrivacySpent, SamplingMethod
 from flwr.serverapp.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg, FedProx, Strategy
 
-from exohub.exceptions import ValidationError
+from exohub.exceptions import ConfigurationError, ValidationError
 
 StrategyName = Literal["fedavg", "fedprox"]
 STRATEGIES: tuple[str, ...] = ("fedavg", "fedprox")
@@ -104,12 +104,17 @@ def privacy_spent(strategy: Strategy) -> PrivacySpent | None:
 
 
 def _accountant(n_sites: int, dp: DPConfig) -> PrivacyAccountant:
-    from flwr.serverapp import RdpAccountant  # lazy in flwr: needs dp-accounting (flwr[dp])
+    try:
+        from flwr.serverapp import RdpAccountant  # lazy in flwr: needs Google's dp-accounting (flwr[dp])
 
-    config = PrivacyConfig(
-        target_delta=dp.target_delta,
-        population_size=n_sites,
-        neighboring_relation=NeighboringRelation.ADD_OR_REMOVE_ONE,
-        sampling_method=SamplingMethod.NO_AMPLIFICATION,
-    )
-    return RdpAccountant(config)
+        config = PrivacyConfig(
+            target_delta=dp.target_delta,
+            population_size=n_sites,
+            neighboring_relation=NeighboringRelation.ADD_OR_REMOVE_ONE,
+            sampling_method=SamplingMethod.NO_AMPLIFICATION,
+        )
+        return RdpAccountant(config)
+    except ImportError as err:
+        raise ConfigurationError(
+            'differential privacy needs the dp-accounting package for its privacy accountant: pip install "flwr[dp]"'
+        ) from err
