@@ -126,6 +126,17 @@ def test_cli_simulate_prints_json(tiny_hipexo: Path) -> None:
     assert payload["federated_over_centralised"] > 0
 
 
+def test_cli_simulate_prints_a_table_with_the_targets(tiny_hipexo: Path) -> None:
+    args = ["federated", "simulate", "--data", str(tiny_hipexo), "--sites", "2", "--rounds", "1", "--epochs", "1"]
+    result = CliRunner().invoke(cli, [*args, "--window", "16", "--step", "8", "--strategy", "fedprox"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["site", "federated", "central", "local"]
+    assert [line.split()[0] for line in lines[1:3]] == ["AB01", "AB02"]
+    assert "federated / centralised RMSE:" in result.stdout
+    assert "sites better than local-only:" in result.stdout
+
+
 def test_cli_simulate_rejects_too_many_sites(tiny_hipexo: Path) -> None:
     args = ["federated", "simulate", "--data", str(tiny_hipexo), "--sites", "5", "--rounds", "1"]
     result = CliRunner().invoke(cli, args)
