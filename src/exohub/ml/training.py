@@ -1,0 +1,198 @@
+"""Training of :class:`~exohub.ml.models.GaitPhaseNet`: phase MSE on cos/sin plus mode cross-entropy, FedProx-ready."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional
+
+from exohub.exceptions import ValidationError
+from exohub.ml.data import UNKNOWN_MODE
+from exohub.ml.models import GaitPhaseNet
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of one training run (also the model's shape, so a config rebuilds the model).
+
+    Parameters
+    ----------
+    window
+        Samples per input window (1.28 s at 200 Hz by default).
+    epochs
+        Passes over the windows.
+    batch_size
+        Windows per optimiser step.
+    learning_rate
+        AdamW's peak learning rate (one-cycle schedule over the run).
+    weight_decay
+        AdamW's decoupled weight decay.
+    seed
+        Seeds the initial weights and the shuffling.
+    proximal_mu
+        FedProx's μ: adds ``μ/2 · ||w - w_global||²`` when ``train`` is given the global weights.
+    mode_weight
+        Weight of the mode cross-entropy against the phase MSE.
+    channels, recent, hidden
+        Model size, see :class:`~exohub.ml.models.GaitPhaseNet`.
+    step
+        Samples between training windows (windows 1 sample apart are nearly identical).
+    """
+
+    window: int = 256
+    epochs: int = 12
+    batch_size: int = 256
+    learning_rate: float = 3e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    proximal_mu: float = 0.0
+    mode_weight: float = 0.2
+    channels: int = 32
+    recent: int = 8
+    hidden: int = 64
+    step: int = 3
+
+    def to_dict(self) -> dict[str, float | int]:
+        """The configuration as plain values (stored in the ONNX file's metadata)."""
+        return asdict(self)
+
+
+def make_model(config: TrainConfig) -> GaitPhaseNet:
+    """Return a fresh model of the configuration's shape, initialised from ``config.seed``."""
+    torch.manual_seed(config.seed)
+    return GaitPhaseNet(window=config.window, channels=config.channels, recent=config.recent, hidden=config.hidden)
+
+
+def get_weights(model: torch.nn.Module) -> list[np.ndarray]:
+    """Return every entry of the model's state (parameters and normaliser statistics) as numpy copies, in order."""
+    return [value.detach().cpu().numpy().copy() for value in model.state_dict().values()]
+
+
+def set_weights(model: torch.nn.Module, weights: list[np.ndarray]) -> None:
+    """Load weights in the order of :func:`get_weights` into ``model``."""
+    state = model.state_dict()
+    if len(weights) != len(state):
+        raise ValidationError(f"expected {len(state)} weight arrays, got {len(weights)}.")
+    for (name, value), new in zip(state.items(), weights, strict=True):
+        if tuple(np.shape(new)) != tuple(value.shape):
+            raise ValidationError(f"weight {name} has shape {tuple(value.shape)}, got {tuple(np.shape(new))}.")
+    model.load_state_dict({name: torch.as_tensor(np.asarray(new)) for name, new in zip(state, weights, strict=True)})
+
+
+def train(
+    model: GaitPhaseNet,
+    X: np.ndarray,  # noqa: N803 (the design's names: windows, targets, modes as in scikit-learn's X, y)
+    Y: np.ndarray,  # noqa: N803
+    M: np.ndarray,  # noqa: N803
+    config: TrainConfig,
+    *,
+    global_weights: list[np.ndarray] | None = None,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+) -> dict[str, float]:
+    """Train ``model`` in place on windows from :func:`~exohub.ml.data.make_windows`.
+
+    The normaliser is fitted on the windows' last samples unless the model already carries statistics (a model
+    received from a federated server keeps the global ones).
+
+    Parameters
+    ----------
+    model
+        The network, changed in place.
+    X, Y, M
+        Windows ``(N, window, C)``, cos/sin targets ``(N, 4)`` and mode indices ``(N,)`` (``UNKNOWN_MODE`` ignored).
+    config
+        Epochs, batch size, optimiser settings, ``proximal_mu`` and ``mode_weight``.
+    global_weights
+        The global model of a federated round (:func:`get_weights` order); with ``proximal_mu > 0`` the loss adds
+        FedProx's proximal term towards them.
+    on_epoch
+        Called after each epoch with its number (from 1) and the epoch's mean losses (for progress output).
+
+    Returns
+    -------
+    dict of str to float
+        ``loss``, ``phase_loss``, ``mode_loss`` (means over the last epoch), ``n_windows``, ``seconds``.
+    """
+    _check_training_data(model, X, Y, M, config)
+    if not model.normaliser.is_fitted:
+        model.normaliser.fit(X[:, -1, :])
+    anchors = _proximal_anchors(model, global_weights) if config.proximal_mu > 0 and global_weights else []
+    inputs, targets, modes = torch.from_numpy(X), torch.from_numpy(Y), torch.from_numpy(M)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    n_batches = -(-len(X) // config.batch_size)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=config.learning_rate, total_steps=config.epochs * n_batches, pct_start=0.15
+    )
+    generator = torch.Generator().manual_seed(config.seed)
+    start = time.perf_counter()
+    model.train()
+    for epoch in range(1, config.epochs + 1):
+        totals = np.zeros(3)
+        for batch in torch.randperm(len(X), generator=generator).split(config.batch_size):
+            phase_loss, mode_loss = _losses(model, inputs[batch], targets[batch], modes[batch])
+            loss = phase_loss + config.mode_weight * mode_loss
+            for parameter, anchor in anchors:
+                loss = loss + 0.5 * config.proximal_mu * (parameter - anchor).square().sum()
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            totals += len(batch) * np.array([loss.item(), phase_loss.item(), mode_loss.item()])
+        if on_epoch is not None:
+            on_epoch(epoch, dict(zip(("loss", "phase_loss", "mode_loss"), (totals / len(X)).tolist(), strict=True)))
+    model.eval()
+    loss, phase, mode = totals / len(X)
+    return {
+        "loss": float(loss),
+        "phase_loss": float(phase),
+        "mode_loss": float(mode),
+        "n_windows": float(len(X)),
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def _losses(
+    model: GaitPhaseNet, x: torch.Tensor, y: torch.Tensor, m: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    phase, logits = model(x)
+    phase_loss = functional.mse_loss(phase, y)
+    known = m != UNKNOWN_MODE
+    mode_loss = functional.cross_entropy(logits[known], m[known]) if bool(known.any()) else logits.sum() * 0.0
+    return phase_loss, mode_loss
+
+
+def _proximal_anchors(
+    model: GaitPhaseNet, global_weights: list[np.ndarray]
+) -> list[tuple[torch.nn.Parameter, torch.Tensor]]:
+    names = list(model.state_dict())
+    if len(global_weights) != len(names):
+        raise ValidationError(f"global_weights has {len(global_weights)} arrays, the model {len(names)}.")
+    by_name = dict(zip(names, global_weights, strict=True))
+    return [(p, torch.as_tensor(np.asarray(by_name[name]), dtype=p.dtype)) for name, p in model.named_parameters()]
+
+
+def _check_training_data(
+    model: GaitPhaseNet, windows: np.ndarray, targets: np.ndarray, modes: np.ndarray, config: TrainConfig
+) -> None:
+    X, Y, M = windows, targets, modes  # noqa: N806 (the names the error messages use)
+    expected = (model.window, model.n_inputs)
+    if X.ndim != 3 or X.shape[1:] != expected or X.dtype != np.float32:
+        raise ValidationError(f"X must be float32 of shape (N, {expected[0]}, {expected[1]}), got {X.dtype} {X.shape}.")
+    if Y.shape != (len(X), 4) or Y.dtype != np.float32:
+        raise ValidationError(f"Y must be float32 of shape ({len(X)}, 4), got {Y.dtype} {Y.shape}.")
+    if M.shape != (len(X),) or M.dtype != np.int64:
+        raise ValidationError(f"M must be int64 of shape ({len(X)},), got {M.dtype} {M.shape}.")
+    if len(X) == 0:
+        raise ValidationError("no training windows.")
+    if config.epochs < 1 or config.batch_size < 1 or config.learning_rate <= 0 or config.proximal_mu < 0:
+        raise ValidationError(
+            "epochs and batch_size must be at least 1, learning_rate positive and proximal_mu >= 0; got "
+            f"epochs={config.epochs}, batch_size={config.batch_size}, learning_rate={config.learning_rate}, "
+            f"proximal_mu={config.proximal_mu}."
+        )
+    if M.size and (M.max() >= model.n_modes or M.min() < UNKNOWN_MODE):
+        raise ValidationError(f"M holds mode indices outside {UNKNOWN_MODE}..{model.n_modes - 1}.")

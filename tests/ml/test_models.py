@@ -1,0 +1,153 @@
+"""The network, its training (with FedProx's proximal term) and the evaluation's known answers."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from exohub.exceptions import ValidationError  # noqa: E402
+from exohub.ml.data import MODES, UNKNOWN_MODE, SubjectData, load_hipexo_subjects, make_windows  # noqa: E402
+from exohub.ml.evaluation import evaluate  # noqa: E402
+from exohub.ml.models import GaitPhaseNet, Normaliser  # noqa: E402
+from exohub.ml.training import TrainConfig, get_weights, make_model, set_weights, train  # noqa: E402
+from tests.ml.test_data import synthetic_dir, write_synthetic_hipexo  # noqa: E402, F401
+
+TINY = TrainConfig(window=64, epochs=1, batch_size=64, learning_rate=3e-3, weight_decay=0.0, seed=0, channels=8,
+                   recent=4, hidden=16, step=4)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> object:
+    """One torch thread: the tiny models gain nothing from two, and two oversubscribe a shared 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny_windows(synthetic_dir: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: F811
+    data = load_hipexo_subjects(synthetic_dir, subjects=["AB01", "AB02"])
+    return make_windows(list(data.values()), window=TINY.window, step=TINY.step)
+
+
+def test_forward_shapes() -> None:
+    model = GaitPhaseNet(window=100, channels=8, recent=3, hidden=16)
+    cos_sin, logits = model(torch.zeros(5, 100, 10))
+    assert cos_sin.shape == (5, 4) and logits.shape == (5, len(MODES))
+
+
+@pytest.mark.parametrize("window", [64, 100, 257])
+def test_newest_sample_reaches_the_encoder(window: int) -> None:
+    model = GaitPhaseNet(window=window, channels=8, recent=1, hidden=16)
+    with torch.no_grad():  # positive weights and inputs: no ReLU can hide a change
+        for layer in model.encoder:
+            layer.conv.weight.fill_(0.1)
+            layer.conv.bias.zero_()
+    x = torch.rand(1, window, 10)
+    features = model.encoder(x.transpose(1, 2))
+    later = x.clone()
+    later[0, -1] += 1.0
+    assert not torch.allclose(model.encoder(later.transpose(1, 2)), features)
+
+
+def test_model_rejects_bad_shape() -> None:
+    with pytest.raises(ValidationError, match="window"):
+        GaitPhaseNet(window=4)
+
+
+def test_normaliser_fits_mean_and_sd() -> None:
+    samples = np.column_stack([np.arange(10.0), np.full(10, 3.0)])
+    normaliser = Normaliser(2).fit(samples)
+    assert normaliser.is_fitted
+    np.testing.assert_allclose(normaliser.mean.numpy(), [4.5, 3.0])
+    np.testing.assert_allclose(normaliser.sd.numpy(), [np.std(np.arange(10.0)), 1.0], rtol=1e-6)  # constant: SD 1
+    out = normaliser(torch.tensor([[4.5, 5.0]]))
+    np.testing.assert_allclose(out.numpy(), [[0.0, 2.0]], atol=1e-6)
+
+
+def test_training_lowers_the_loss(tiny_windows: tuple) -> None:
+    x, y, m = tiny_windows
+    model = make_model(TINY)
+    with torch.no_grad():
+        before = torch.nn.functional.mse_loss(model(torch.zeros(1, 64, 10))[0], torch.zeros(1, 4))
+    result = train(model, x, y, m, TrainConfig(**{**TINY.to_dict(), "epochs": 3}))
+    assert model.normaliser.is_fitted and not model.training
+    assert result["n_windows"] == len(x) and result["phase_loss"] < 0.5
+    assert result["loss"] == pytest.approx(result["phase_loss"] + TINY.mode_weight * result["mode_loss"], rel=1e-6)
+    assert np.isfinite(before.item())
+
+
+def test_weights_round_trip() -> None:
+    source, target = make_model(TINY), make_model(TrainConfig(**{**TINY.to_dict(), "seed": 1}))
+    set_weights(target, get_weights(source))
+    for a, b in zip(get_weights(source), get_weights(target), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValidationError, match="weight arrays"):
+        set_weights(target, get_weights(source)[:-1])
+
+
+def test_proximal_term_keeps_weights_near_the_global_model(tiny_windows: tuple) -> None:
+    x, y, m = tiny_windows
+    x, y, m = x[:400], y[:400], m[:400]
+    global_weights = get_weights(make_model(TINY))
+    names = list(make_model(TINY).state_dict())
+    parameters = {name for name, _ in make_model(TINY).named_parameters()}
+
+    def drift(mu: float) -> float:
+        model = make_model(TINY)
+        config = TrainConfig(**{**TINY.to_dict(), "proximal_mu": mu, "learning_rate": 1e-2})
+        train(model, x, y, m, config, global_weights=global_weights)
+        pairs = zip(names, get_weights(model), global_weights, strict=True)
+        return sum(float(np.sum((a - b) ** 2)) for name, a, b in pairs if name in parameters)
+
+    assert drift(100.0) < 0.5 * drift(0.0)
+
+
+def test_train_rejects_mismatched_windows(tiny_windows: tuple) -> None:
+    x, y, m = tiny_windows
+    with pytest.raises(ValidationError, match="X must be"):
+        train(make_model(TINY), x[:, :10], y, m, TINY)
+    with pytest.raises(ValidationError, match="M holds"):
+        train(make_model(TINY), x, y, m + 10, TINY)
+
+
+class _Oracle:
+    """Reads the answer from the inputs: channel 0 the phase (reported 0.01 late), channel 1 the mode."""
+
+    def predict_windows(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        angle = 2 * np.pi * (x[:, -1, 0].astype(np.float64) + 0.01)
+        cos_sin = np.stack([np.cos(angle), np.sin(angle), np.cos(angle), np.sin(angle)], axis=1)
+        return cos_sin, np.eye(len(MODES))[x[:, -1, 1].astype(int)]
+
+
+def test_evaluate_known_answers() -> None:
+    n, window, lag = 2000, 50, 20
+    phase = np.mod(np.arange(n) / 200.0, 1.0)
+    mode = np.repeat([0, 3], n // 2)
+    mode[:100] = UNKNOWN_MODE
+    predicted_mode = np.concatenate([np.zeros(lag, dtype=np.int64), np.where(mode < 0, 0, mode)[:-lag]])
+    inputs = np.zeros((n, 10), dtype=np.float32)
+    inputs[:, 0], inputs[:, 1] = phase, predicted_mode
+    data = SubjectData("S", [inputs], [np.column_stack([phase, phase])], [mode])
+    scores = evaluate(_Oracle(), data, window=window)
+    assert scores["n_samples"] == n - window + 1
+    assert scores["phase_rmse_pct"] == pytest.approx(1.0, abs=1e-3)
+    assert scores["phase_rmse_pct_left"] == pytest.approx(1.0, abs=1e-3)
+    assert scores["mode_decision_delay_s"] == pytest.approx(lag / 200.0)
+    assert scores["n_transitions"] == 1 and scores["mode_transitions_missed"] == 0
+    assert scores["mode_accuracy_steady"] == 1.0
+    assert scores["mode_accuracy_transition"] == pytest.approx(1 - lag / 200.0)  # ±0.5 s = 200 samples
+    assert scores["mode_accuracy"] == pytest.approx(1 - lag / (n - 100))
+
+
+def test_tiny_model_learns_the_synthetic_gait(tmp_path: Path) -> None:
+    data = load_hipexo_subjects(write_synthetic_hipexo(tmp_path, seconds_per_mode=5.0))
+    x, y, m = make_windows([data["AB01"], data["AB03"]], window=TINY.window, step=2)
+    model = make_model(TINY)
+    train(model, x, y, m, TrainConfig(**{**TINY.to_dict(), "epochs": 4}))
+    scores = evaluate(model, data["AB02"], window=TINY.window)
+    assert scores["phase_rmse_pct"] < 10.0  # chance is about 29 %
+    assert scores["mode_accuracy_steady"] > 0.6
