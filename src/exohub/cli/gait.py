@@ -9,6 +9,7 @@ import typer
 
 from exohub._utils import atomic_path
 from exohub.cli._errors import user_errors
+from exohub.exceptions import ValidationError
 from exohub.signals import read_recording
 from exohub.signals.gait import analyse_gait, detect_gait_events, estimate_gait_phase
 
@@ -40,8 +41,19 @@ def phase_command(
     causal: Annotated[
         bool, typer.Option("--causal", help="Only use the past at each sample, as a device must.")
     ] = False,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            help="Use this ONNX gait model (from `exohub model train`) instead of events; needs --causal. Its phase "
+            "is the hip-exo labels' (0 = maximum hip extension), not initial contact.",
+        ),
+    ] = None,
 ) -> None:
     """Write continuous gait phase as ``time_s,left_phase,right_phase`` in [0, 1); empty where not walking."""
+    if model is not None:
+        _model_phase(path, out, model, causal=causal)
+        return
     gait_phase = estimate_gait_phase(read_recording(path), causal=causal)
     # Six decimals, truncated rather than rounded so that a phase just below 1 is not written as 1.
     _write_csv(gait_phase.phase.mul(1e6).floordiv(1.0).div(1e6), out, index=True)
@@ -56,6 +68,34 @@ def report_command(
     """Print the gait metrics: steps, walking time, cadence, stride and step time, stance, symmetry, ROM, EMG."""
     analysis = analyse_gait(read_recording(path))
     typer.echo(json.dumps(analysis.to_dict(), indent=2) if as_json else analysis.to_text())
+
+
+def _model_phase(path: Path, out: Path, model_path: Path, *, causal: bool) -> None:
+    """Run an ONNX gait model over the recording causally (each sample sees only its past window)."""
+    from exohub.ml.evaluation import predict_recording
+    from exohub.ml.export import OnnxGaitModel
+
+    if not causal:
+        raise ValidationError("--model runs the model causally, as on the device; add --causal.")
+    model = OnnxGaitModel(model_path)
+    recording = read_recording(path)
+    missing = [name for name in model.input_channels if name not in recording.channels]
+    if missing:
+        raise ValidationError(f"{path}: the model needs channel(s) {', '.join(missing)}, which the recording lacks.")
+    inputs = recording.get(list(model.input_channels))
+    rates = {recording.sampling_rate_hz(name) for name in model.input_channels}
+    if any(abs(rate / model.sampling_rate_hz - 1.0) > 0.01 for rate in rates):
+        raise ValidationError(
+            f"{path}: the model's channels are at {sorted(rates)} Hz; it was trained at {model.sampling_rate_hz:g} "
+            "Hz (resample the recording first)."
+        )
+    phase, _ = predict_recording(model, inputs.to_numpy(dtype="float32"), window=model.window)
+    frame = pd.DataFrame(phase, index=inputs.index, columns=["left_phase", "right_phase"])
+    _write_csv(frame.mul(1e6).floordiv(1.0).div(1e6), out, index=True)
+    typer.echo(
+        f"Phase from model {model_path.name} (causal, {model.window}-sample window; {model.phase_definition}; "
+        f"not initial contact) at {model.sampling_rate_hz:g} Hz written to {out}."
+    )
 
 
 def _write_csv(frame: pd.DataFrame, out: Path, *, index: bool) -> None:

@@ -7,7 +7,7 @@ import typer
 import uvicorn
 
 from exohub import __version__
-from exohub.cli import control, db, federated, gait, users
+from exohub.cli import control, db, federated, gait, model, users
 from exohub.cli._errors import show_warnings_plainly, user_errors
 from exohub.web.config import Settings, get_settings
 from exohub.web.database import make_engine, make_sessionmaker, unit_of_work
@@ -24,6 +24,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(gait.app, name="gait")
 app.add_typer(control.app, name="control")
 app.add_typer(federated.app, name="federated")
+app.add_typer(model.app, name="model")
 
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]

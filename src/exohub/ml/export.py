@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ UNKNOWN = "unknown"
 
 def export_onnx(model: Any, path: str | Path, *, config: Any) -> Path:
     """Write ``model`` as ONNX (opset 18, batch axis dynamic) with what inference needs in its metadata.
+
+    Uses torch's ``torch.export``-based exporter (the TorchScript one is deprecated since torch 2.9).
 
     Parameters
     ----------
@@ -43,17 +46,19 @@ def export_onnx(model: Any, path: str | Path, *, config: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     model.eval()
     example = torch.zeros(2, model.window, model.n_inputs)
-    torch.onnx.export(
-        model,
-        (example,),
-        str(path),
-        input_names=[INPUT_NAME],
-        output_names=list(OUTPUT_NAMES),
-        opset_version=OPSET,
-        dynamo=False,
-        dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAMES[0]: {0: "batch"}, OUTPUT_NAMES[1]: {0: "batch"}},
-    )
-    proto = onnx.load(str(path))
+    with warnings.catch_warnings():  # torch.export's own pytree deprecations, not ours to act on
+        warnings.simplefilter("ignore", FutureWarning)
+        program = torch.onnx.export(
+            model,
+            (example,),
+            input_names=[INPUT_NAME],
+            output_names=list(OUTPUT_NAMES),
+            opset_version=OPSET,
+            dynamo=True,
+            dynamic_shapes={"x": {0: torch.export.Dim("batch")}},
+            verbose=False,
+        )
+    proto = program.model_proto
     metadata = {
         "exohub_model": "gait_phase",
         "window": str(model.window),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -11,7 +11,7 @@ import torch
 from torch.nn import functional
 
 from exohub.exceptions import ValidationError
-from exohub.ml.data import UNKNOWN_MODE
+from exohub.ml.data import UNKNOWN_MODE, SubjectData, make_windows
 from exohub.ml.models import GaitPhaseNet
 
 
@@ -41,6 +41,10 @@ class TrainConfig:
         Model size, see :class:`~exohub.ml.models.GaitPhaseNet`.
     step
         Samples between training windows (windows 1 sample apart are nearly identical).
+    augment
+        Per window and channel, scale the raw inputs by a random gain (±15 %) and shift them by a random offset
+        (SD a quarter of the channel's SD): subjects differ in sensor placement, so offsets and gains are what a
+        model for unseen subjects must ignore.
     """
 
     window: int = 256
@@ -55,6 +59,7 @@ class TrainConfig:
     recent: int = 8
     hidden: int = 64
     step: int = 3
+    augment: bool = True
 
     def to_dict(self) -> dict[str, float | int]:
         """The configuration as plain values (stored in the ONNX file's metadata)."""
@@ -133,7 +138,8 @@ def train(
     for epoch in range(1, config.epochs + 1):
         totals = np.zeros(3)
         for batch in torch.randperm(len(X), generator=generator).split(config.batch_size):
-            phase_loss, mode_loss = _losses(model, inputs[batch], targets[batch], modes[batch])
+            x = _augmented(inputs[batch], model, generator) if config.augment else inputs[batch]
+            phase_loss, mode_loss = _losses(model, x, targets[batch], modes[batch])
             loss = phase_loss + config.mode_weight * mode_loss
             for parameter, anchor in anchors:
                 loss = loss + 0.5 * config.proximal_mu * (parameter - anchor).square().sum()
@@ -153,6 +159,13 @@ def train(
         "n_windows": float(len(X)),
         "seconds": time.perf_counter() - start,
     }
+
+
+def _augmented(x: torch.Tensor, model: GaitPhaseNet, generator: torch.Generator) -> torch.Tensor:
+    shape = (x.shape[0], 1, x.shape[2])
+    gain = 1.0 + 0.3 * (torch.rand(shape, generator=generator) - 0.5)
+    offset = 0.25 * model.normaliser.sd * torch.randn(shape, generator=generator)
+    return x * gain + offset
 
 
 def _losses(
@@ -196,3 +209,32 @@ def _check_training_data(
         )
     if M.size and (M.max() >= model.n_modes or M.min() < UNKNOWN_MODE):
         raise ValidationError(f"M holds mode indices outside {UNKNOWN_MODE}..{model.n_modes - 1}.")
+
+
+def fit_model(
+    subjects: Sequence[SubjectData],
+    config: TrainConfig,
+    *,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+) -> tuple[GaitPhaseNet, dict[str, float]]:
+    """Cut windows from ``subjects`` (every ``config.step`` samples), build a model and train it.
+
+    Parameters
+    ----------
+    subjects
+        Training subjects.
+    config
+        The run's configuration.
+    on_epoch
+        See :func:`train`.
+
+    Returns
+    -------
+    model : GaitPhaseNet
+        The trained model, in eval mode.
+    metrics : dict of str to float
+        :func:`train`'s metrics.
+    """
+    windows, targets, modes = make_windows(subjects, window=config.window, step=config.step)
+    model = make_model(config)
+    return model, train(model, windows, targets, modes, config, on_epoch=on_epoch)
