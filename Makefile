@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint types pytest test-db browser-deps bench-api bench-signals serve clean
+.PHONY: demo test lint types pytest test-db browser-deps bench-api bench-signals serve clean model
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,3 +61,9 @@ bench-signals: $(STAMP) $(REFERENCE)/.installed
 
 clean:
 	rm -rf $(VENV) $(REFERENCE) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# The default gait-phase/locomotion-mode model, trained on all six hip-exo subjects (CPU, 2 threads), then timed per
+# tick in onnxruntime; `benchmarks/train_default_model.py --held-out all` scores it leave-one-subject-out.
+model: $(STAMP)
+	$(BIN)/python benchmarks/train_default_model.py --data ../shared/data/hipexo_gait_phase \
+		--out exohub-data/models/gait_phase.onnx
