@@ -4,16 +4,15 @@
     .venv/bin/python benchmarks/train_default_model.py --held-out AB01,AB04  # LOSO folds: train on 5, score the 6th
     .venv/bin/python benchmarks/train_default_model.py --latency-only --out MODEL.onnx
 
-Each held-out subject is one fold (trained on the other five, scored through the exported ONNX model, causally,
-in the labels' phase definition). Latency: ``OnnxGaitModel.step`` called at 200 Hz and 1 kHz (one session.run on
-a (1, window, C) float32 window per tick, onnxruntime on one thread).
+Each held-out subject is one fold (trained on the other five, exported to ``<out folder>/folds/without_<S>.onnx``
+and scored through that ONNX model, causally, in the labels' phase definition). Latency: ``OnnxGaitModel.step``
+called at 200 Hz and 1 kHz (one session.run on a (1, window, C) float32 window per tick, onnxruntime on one thread).
 """
 
 import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -45,7 +44,8 @@ def main() -> None:
         config = TrainConfig(epochs=args.epochs)
         held_out = list(data) if args.held_out == "all" else [s for s in args.held_out.split(",") if s]
         if held_out:
-            results["folds"] = {subject: _fold(data, subject, config) for subject in held_out}
+            folds_dir = args.out.parent / "folds"
+            results["folds"] = {subject: _fold(data, subject, config, folds_dir) for subject in held_out}
             _print_folds(results["folds"])
         else:
             start = time.perf_counter()
@@ -74,14 +74,13 @@ def _progress(start: float) -> Callable[[int, dict[str, float]], None]:
     return report
 
 
-def _fold(data: dict, held_out: str, config: TrainConfig) -> dict:
+def _fold(data: dict, held_out: str, config: TrainConfig, folder: Path) -> dict:
     start = time.perf_counter()
     training = [subject for name, subject in data.items() if name != held_out]
     print(f"fold {held_out}: training on {len(training)} subjects", flush=True)
     model, metrics = fit_model(training, config, on_epoch=_progress(start))
-    with tempfile.TemporaryDirectory() as folder:
-        onnx_model = OnnxGaitModel(export_onnx(model, Path(folder) / "fold.onnx", config=config))
-        scores = evaluate(onnx_model, data[held_out], window=config.window)
+    onnx_model = OnnxGaitModel(export_onnx(model, folder / f"without_{held_out}.onnx", config=config))
+    scores = evaluate(onnx_model, data[held_out], window=config.window)
     return {**scores, "train_s": metrics["seconds"], "wall_s": time.perf_counter() - start}
 
 

@@ -33,11 +33,11 @@ def _subjects(value: str | None) -> list[str] | None:
 def train_command(
     data: DataDir,
     out: Annotated[Path, typer.Option("--out", help="ONNX file to write.")],
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the training windows.")] = 12,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the training windows.")] = 10,
     subjects: SubjectsOption = None,
     window: Annotated[int, typer.Option("--window", min=8, help="Samples per window (200 Hz).")] = 256,
     step: Annotated[int, typer.Option("--step", min=1, help="Samples between training windows.")] = 3,
-    channels: Annotated[int, typer.Option("--channels", min=1, help="Feature maps per convolution.")] = 32,
+    channels: Annotated[int, typer.Option("--channels", min=1, help="Feature maps per convolution.")] = 48,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the weights and the shuffling.")] = 0,
     max_files: MaxFiles = None,
     threads: Annotated[int, typer.Option("--threads", min=1, help="torch CPU threads.")] = 2,
@@ -50,7 +50,7 @@ def train_command(
 
     torch.set_num_threads(threads)
     loaded = load_hipexo_subjects(data, subjects=_subjects(subjects), max_files_per_subject=max_files)
-    config = TrainConfig(window=window, epochs=epochs, step=step, channels=channels, seed=seed)
+    config = TrainConfig(window=window, epochs=epochs, step=step, channels=channels, hidden=2 * channels, seed=seed)
     typer.echo(f"Training on {', '.join(loaded)} ({sum(s.n_samples for s in loaded.values())} samples).")
     start = time.perf_counter()
 

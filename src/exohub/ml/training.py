@@ -48,16 +48,16 @@ class TrainConfig:
     """
 
     window: int = 256
-    epochs: int = 12
+    epochs: int = 10
     batch_size: int = 256
     learning_rate: float = 3e-3
     weight_decay: float = 1e-4
     seed: int = 0
     proximal_mu: float = 0.0
     mode_weight: float = 0.2
-    channels: int = 32
+    channels: int = 48
     recent: int = 8
-    hidden: int = 64
+    hidden: int = 96
     step: int = 3
     augment: bool = True
 
