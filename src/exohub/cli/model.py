@@ -4,7 +4,7 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -106,7 +106,7 @@ def _json_safe(value: object) -> object:
     return value
 
 
-def _table(summary: dict) -> str:
+def _table(summary: dict[str, Any]) -> str:
     lines = [
         f"Phase ({summary['phase_definition']}): circular RMSE in % of the gait cycle; mode accuracy in %.",
         f"{'subject':<9}{'phase':>7}{'left':>7}{'right':>7}{'mode':>7}{'steady':>8}{'transit':>9}{'delay s':>9}",

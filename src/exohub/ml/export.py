@@ -58,6 +58,8 @@ def export_onnx(model: Any, path: str | Path, *, config: Any) -> Path:
             dynamic_shapes={"x": {0: torch.export.Dim("batch")}},
             verbose=False,
         )
+    if program is None:  # only the TorchScript exporter returns None
+        raise RuntimeError("torch.onnx.export returned no program.")
     proto = program.model_proto
     metadata = {
         "exohub_model": "gait_phase",
