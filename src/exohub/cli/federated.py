@@ -26,6 +26,7 @@ def simulate_command(
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Local epochs per round.")] = 2,
     window: Annotated[int, typer.Option("--window", min=8, help="Model window (samples).")] = 256,
     step: Annotated[int, typer.Option("--step", min=1, help="Samples between training windows.")] = 3,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Windows per optimiser step.")] = 256,
     max_files: Annotated[
         int, typer.Option("--max-files", min=0, help="Recordings per subject (0 = all; a few for a quick run).")
     ] = 0,
@@ -41,7 +42,7 @@ def simulate_command(
     from exohub.ml.training import TrainConfig
 
     logging.getLogger("flwr").setLevel(logging.WARNING)
-    config = TrainConfig(window=window, epochs=epochs, step=step, seed=seed)
+    config = TrainConfig(window=window, epochs=epochs, step=step, batch_size=batch_size, seed=seed)
     result = run_federated_simulation(
         data,
         sites,
