@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import warnings
 from pathlib import Path
@@ -46,7 +47,9 @@ def export_onnx(model: Any, path: str | Path, *, config: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     model.eval()
     example = torch.zeros(2, model.window, model.n_inputs)
-    with warnings.catch_warnings():  # torch.export's own pytree deprecations, not ours to act on
+    # torch.export's own pytree deprecations and "torchvision is not installed" notes are not the user's to act on
+    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         program = torch.onnx.export(
             model,
