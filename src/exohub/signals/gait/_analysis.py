@@ -12,7 +12,7 @@ from exohub.signals.consts import SIDES
 from exohub.signals.emg import compute_emg_envelope, filter_emg
 from exohub.signals.gait._events import GaitEvents, detect_gait_events
 from exohub.signals.kinematics import compute_joint_angles, find_imu_joint_pairs
-from exohub.signals.metrics import GaitReport, compute_gait_report
+from exohub.signals.metrics import GaitReport, compute_gait_report, to_json_values
 from exohub.signals.quality import SignalQualityAssessment
 from exohub.signals.recording import Recording
 
@@ -65,8 +65,8 @@ class GaitAnalysis:
             },
             "event_counts": {f"{side}_{event}": int(n) for (side, event), n in counts.items()},
             **self.report.to_dict(),
-            "quality": _records(self.quality.reset_index()),
-            "quality_flags": _records(self.quality_flags),
+            "quality": to_json_values(self.quality.reset_index().to_dict(orient="records")),
+            "quality_flags": to_json_values(self.quality_flags.to_dict(orient="records")),
         }
 
     def to_text(self) -> str:
@@ -171,10 +171,3 @@ def _mean_sd(values: dict[str, float], name: str) -> str:
 
 def _number(value: float) -> str:
     return f"{value:.1f}" if np.isfinite(value) else "-"
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {key: (None if isinstance(value, float) and not np.isfinite(value) else value) for key, value in row.items()}
-        for row in frame.astype(object).to_dict(orient="records")
-    ]

@@ -58,12 +58,12 @@ class GaitReport:
     def to_dict(self) -> dict[str, Any]:
         """Return the report as JSON-compatible values (NaN becomes None)."""
         report: dict[str, Any] = {
-            "summary": _clean(self.summary),
-            "bouts": _clean(self.bouts.to_dict(orient="records")),
-            "skin_temperature": _clean(self.skin_temperature),
+            "summary": to_json_values(self.summary),
+            "bouts": to_json_values(self.bouts.to_dict(orient="records")),
+            "skin_temperature": to_json_values(self.skin_temperature),
         }
         if self.emg_profiles is not None:
-            report["emg_profiles"] = _clean(self.emg_profiles.reset_index().to_dict(orient="list"))
+            report["emg_profiles"] = to_json_values(self.emg_profiles.reset_index().to_dict(orient="list"))
         return report
 
 
@@ -151,11 +151,12 @@ def _emg_profiles(envelope: pd.DataFrame, strides: pd.DataFrame) -> pd.DataFrame
     return pd.DataFrame(profiles, index=index)
 
 
-def _clean(value: Any) -> Any:
+def to_json_values(value: Any) -> Any:
+    """Return ``value`` with numpy scalars as Python numbers and NaN/infinity as None, recursively (JSON-ready)."""
     if isinstance(value, dict):
-        return {str(key): _clean(item) for key, item in value.items()}
+        return {str(key): to_json_values(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(item) for item in value]
+        return [to_json_values(item) for item in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not np.isfinite(value):
