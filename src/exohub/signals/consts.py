@@ -61,3 +61,6 @@ SEGMENT_QUANTITIES: Final = frozenset({"acc", "gyr", "angle", "velocity", "force
 JOINT_QUANTITIES: Final = frozenset({"angle", "velocity", "torque", "current", "force"})
 
 EVENT_TYPES: Final = ("initial_contact", "final_contact")
+#: Strides shorter or longer than this are not walking (a missed or extra event, a pause).
+MIN_STRIDE_TIME_S: Final = 0.5
+MAX_STRIDE_TIME_S: Final = 3.0

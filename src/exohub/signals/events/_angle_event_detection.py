@@ -13,8 +13,8 @@ from scipy import signal
 from exohub._utils._checks import check_option
 from exohub.exceptions import ExohubWarning, ValidationError
 from exohub.signals.base import BaseEventDetection
+from exohub.signals.consts import MAX_STRIDE_TIME_S
 from exohub.signals.events._common import check_frame, check_positive, check_sampling_rate, make_events
-from exohub.signals.metrics._strides import MAX_STRIDE_TIME_S
 
 FLEXION_SIGNS = ("auto", "positive", "negative")
 #: below this standardised skewness of the angular velocity the sign of flexion cannot be told from the data.

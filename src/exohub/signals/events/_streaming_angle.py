@@ -10,8 +10,8 @@ import pandas as pd
 
 from exohub._utils._checks import check_option
 from exohub.signals.base import BaseAlgorithm
+from exohub.signals.consts import MAX_STRIDE_TIME_S
 from exohub.signals.events._common import check_frame, check_positive, check_sampling_rate, make_events
-from exohub.signals.metrics._strides import MAX_STRIDE_TIME_S
 
 #: How many of the latest stride times the refractory period averages.
 N_STRIDES_AVERAGED = 3

@@ -6,11 +6,7 @@ import numpy as np
 import pandas as pd
 
 from exohub.exceptions import ValidationError
-from exohub.signals.consts import EVENT_TYPES, SIDES
-
-#: Strides shorter or longer than this are not walking (a missed or extra event); they are dropped.
-MIN_STRIDE_TIME_S = 0.5
-MAX_STRIDE_TIME_S = 3.0
+from exohub.signals.consts import EVENT_TYPES, MAX_STRIDE_TIME_S, MIN_STRIDE_TIME_S, SIDES
 
 STRIDE_COLUMNS = ("side", "stride_id", "ic_s", "fc_s", "end_s", "stride_time_s", "stance_time_s", "swing_time_s")
 
