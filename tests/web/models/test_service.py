@@ -13,11 +13,11 @@ from exohub.web.audit.models import AuditEvent
 from exohub.web.audit.service import AuditContext
 from exohub.web.errors import ConflictError, InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from exohub.web.models import service
-from exohub.web.models.files import StoredFile
 from exohub.web.models.models import ModelStatus
 from exohub.web.models.schemas import ModelVersionCreate
 from exohub.web.pagination import PageParams
 from exohub.web.tenancy import Permission, Principal, Role
+from exohub.web.uploads import StoredFile
 from tests.web import factories
 
 CONTEXT = AuditContext(actor_user_id=None, address="test")

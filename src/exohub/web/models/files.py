@@ -6,32 +6,21 @@ protobuf wire format (no ``onnx`` or ``torch`` import; the web layer stays light
 """
 
 import base64
-import hashlib
-from dataclasses import dataclass
-from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from fastapi import Request
 from fastapi.responses import FileResponse
-from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
 
-from exohub._utils import atomic_path
-from exohub.web.errors import DomainError, InvalidInputError
+from exohub.web.errors import InvalidInputError
 from exohub.web.models.models import ModelVersion
-
-if TYPE_CHECKING:
-    from python_multipart.multipart import MultipartCallbacks
+from exohub.web.uploads import FILE_FIELD, StoredFile, receive_file
 
 ONNX_MEDIA_TYPE = "application/octet-stream"
 """ONNX has no registered media type; browsers and clients save it as the named attachment."""
 
 MAX_MODEL_BYTES = 64 * 1024 * 1024
 """The largest ONNX file the registry accepts (a gait model is kilobytes to a few megabytes)."""
-
-_MULTIPART_OVERHEAD_BYTES = 64 * 1024
-_FIELD = "file"
 
 # ModelProto: ir_version = 1 (varint), graph = 7 (message), opset_import = 8 (message, repeated).
 # GraphProto: node = 1, output = 12 (messages).
@@ -40,113 +29,19 @@ _MODEL_WIRE_TYPES = {1: _VARINT, 2: 2, 3: 2, 4: 2, 5: _VARINT, 6: 2, 7: 2, 8: 2,
 _MAX_IR_VERSION = 100
 
 
-class ContentTooLargeError(DomainError):
-    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    sha256: str
-    size_bytes: int
-
-
 def model_file_path(data_dir: Path, model_id: int) -> Path:
     """Where the ONNX file of model version ``model_id`` lives."""
     return data_dir / "models" / f"{model_id}.onnx"
 
 
-def _too_large(max_bytes: int) -> ContentTooLargeError:
-    return ContentTooLargeError(f"The ONNX file is larger than the {max_bytes} bytes the registry accepts.")
-
-
 async def receive_onnx(request: Request, destination: Path, *, max_bytes: int | None = None) -> StoredFile:
-    """Stream the multipart field ``file`` of ``request`` to ``destination``; check it is ONNX; hash it.
+    """Stream the multipart field ``file`` of ``request`` to ``destination`` and check that it is ONNX.
 
     ``destination`` is replaced only when the whole upload arrived and passed the check; ``max_bytes``
     defaults to :data:`MAX_MODEL_BYTES`.
     """
     max_bytes = MAX_MODEL_BYTES if max_bytes is None else max_bytes
-    content_type, options = parse_options_header(request.headers.get("content-type", ""))
-    boundary = options.get(b"boundary")
-    if content_type != b"multipart/form-data" or not boundary:
-        raise InvalidInputError(
-            f"Send the ONNX file as multipart/form-data in a field named {_FIELD!r}.", field=f"body.{_FIELD}"
-        )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes + _MULTIPART_OVERHEAD_BYTES:
-        raise _too_large(max_bytes)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(destination) as partial, partial.open("wb") as out:
-        receiver = _FileField(out, max_bytes)
-        parser = MultipartParser(boundary, receiver.callbacks(), max_size=max_bytes + _MULTIPART_OVERHEAD_BYTES)
-        try:
-            async for chunk in request.stream():
-                parser.write(chunk)
-            parser.finalize()
-        except MultipartParseError as err:
-            raise InvalidInputError(f"The multipart body is malformed: {err}.", field=f"body.{_FIELD}") from err
-        if receiver.parts != 1:
-            raise InvalidInputError(
-                f"Send exactly one file in a field named {_FIELD!r} ({receiver.parts} found).", field=f"body.{_FIELD}"
-            )
-        out.flush()
-        check_onnx(partial)
-    return StoredFile(sha256=receiver.digest.hexdigest(), size_bytes=receiver.size_bytes)
-
-
-class _FileField:
-    """Multipart callbacks that write the part named ``file`` to ``out`` and ignore the others."""
-
-    def __init__(self, out: BinaryIO, max_bytes: int) -> None:
-        self.out = out
-        self.max_bytes = max_bytes
-        self.digest = hashlib.sha256()
-        self.size_bytes = 0
-        self.parts = 0
-        self._header_field = b""
-        self._header_value = b""
-        self._disposition = b""
-        self._writing = False
-
-    def callbacks(self) -> "MultipartCallbacks":
-        return {
-            "on_part_begin": self._part_begin,
-            "on_header_field": self._header_field_data,
-            "on_header_value": self._header_value_data,
-            "on_header_end": self._header_end,
-            "on_headers_finished": self._headers_finished,
-            "on_part_data": self._part_data,
-        }
-
-    def _part_begin(self) -> None:
-        self._disposition = b""
-        self._writing = False
-
-    def _header_field_data(self, data: bytes, start: int, end: int) -> None:
-        self._header_field += data[start:end]
-
-    def _header_value_data(self, data: bytes, start: int, end: int) -> None:
-        self._header_value += data[start:end]
-
-    def _header_end(self) -> None:
-        if self._header_field.strip().lower() == b"content-disposition":
-            self._disposition = self._header_value
-        self._header_field = self._header_value = b""
-
-    def _headers_finished(self) -> None:
-        _, options = parse_options_header(self._disposition)
-        self._writing = options.get(b"name") == _FIELD.encode()
-        self.parts += self._writing
-
-    def _part_data(self, data: bytes, start: int, end: int) -> None:
-        if not self._writing or self.parts > 1:
-            return
-        piece = data[start:end]
-        self.size_bytes += len(piece)
-        if self.size_bytes > self.max_bytes:
-            raise _too_large(self.max_bytes)
-        self.digest.update(piece)
-        self.out.write(piece)
+    return await receive_file(request, destination, max_bytes=max_bytes, what="the ONNX file", check=check_onnx)
 
 
 def check_onnx(path: Path) -> None:
@@ -167,7 +62,7 @@ def check_onnx(path: Path) -> None:
             if 12 not in _fields(stream, graph_start, graph_start + graph_length):
                 raise ValueError("its graph has no output")
         except ValueError as err:
-            raise InvalidInputError(f"The upload is not an ONNX model: {err}.", field=f"body.{_FIELD}") from err
+            raise InvalidInputError(f"The upload is not an ONNX model: {err}.", field=f"body.{FILE_FIELD}") from err
 
 
 def _fields(

@@ -12,6 +12,7 @@ from exohub.web.models.models import ModelStatus
 from exohub.web.models.schemas import ModelName, ModelVersionCreate, ModelVersionRead
 from exohub.web.pagination import Page, PageParamsDep
 from exohub.web.tenancy import Permission, TenantScope
+from exohub.web.uploads import upload_body
 
 router = APIRouter(tags=["models"])
 
@@ -23,20 +24,7 @@ WithdrawalReason = Annotated[
     Query(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$", description="Why it is withdrawn (required)."),
 ]
 
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary", "description": "The ONNX model."}},
-                }
-            }
-        },
-    }
-}
+_UPLOAD_BODY = upload_body("The ONNX model.")
 
 
 @router.get("/models")

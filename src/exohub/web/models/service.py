@@ -21,11 +21,12 @@ from exohub.web.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from exohub.web.models.files import StoredFile, model_file_path
+from exohub.web.models.files import model_file_path
 from exohub.web.models.models import ModelStatus, ModelVersion
 from exohub.web.models.schemas import ModelVersionCreate, ModelVersionRead
 from exohub.web.pagination import Page, PageParams, paginate
 from exohub.web.tenancy import Permission, Principal, TenantScope
+from exohub.web.uploads import StoredFile
 
 _WHAT = "Model version"
 
