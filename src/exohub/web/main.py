@@ -1,5 +1,6 @@
 """The application factory: every domain's API under ``/api/v1`` and its pages, one error format."""
 
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -27,9 +28,11 @@ from exohub.web.templating import verify_csrf
 
 API_PREFIX = "/api/v1"
 
-# Routes that stream large bodies to disk and enforce their own limit; every other route under these
-# prefixes takes no body (tests/web/models/test_router.py checks it).
-LARGE_BODY_PREFIXES = (f"{API_PREFIX}/models/",)
+# The routes that stream large files to disk and enforce their own limit (uploads.receive_file); every other
+# route keeps MAX_BODY_BYTES.
+LARGE_BODY_PATHS = re.compile(
+    rf"{API_PREFIX}/models/[0-9]+/file|{API_PREFIX}/clinic/sessions/[0-9]+/recording|/clinic/patients/[0-9]+/sessions"
+)
 
 API_ROUTERS: tuple[APIRouter, ...] = (
     accounts_router.auth_router,
@@ -75,6 +78,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.MAX_BODY_BYTES, large_body_prefixes=LARGE_BODY_PREFIXES)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.MAX_BODY_BYTES, large_body_paths=LARGE_BODY_PATHS)
     app.add_middleware(SecurityHeaders)
     return app

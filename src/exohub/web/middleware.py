@@ -1,7 +1,7 @@
 """ASGI middleware: refuse oversized bodies before they are read, and set protective headers."""
 
 import json
-from collections.abc import Iterable
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -11,17 +11,17 @@ from exohub.web.errors import PROBLEM_JSON
 class BodySizeLimit:
     """Answer 413 when a request body exceeds ``max_bytes`` (declared or streamed).
 
-    Paths starting with one of ``large_body_prefixes`` (recording uploads, added by later domains)
-    are exempt and must enforce their own limit while streaming to disk.
+    Paths that ``large_body_paths`` matches (file uploads: model files, session recordings) are exempt
+    and must enforce their own limit while streaming to disk.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, large_body_prefixes: Iterable[str] = ()) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, large_body_paths: re.Pattern[str] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.large_body_prefixes = tuple(large_body_prefixes)
+        self.large_body_paths = large_body_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.large_body_prefixes):
+        if scope["type"] != "http" or (self.large_body_paths and self.large_body_paths.fullmatch(scope["path"])):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")

@@ -49,6 +49,8 @@ class Permission(StrEnum):
     MODEL_READ = "model:read"
     MODEL_DOWNLOAD = "model:download"
     MODEL_PUBLISH = "model:publish"
+    DEVICE_READ = "device:read"
+    DEVICE_MANAGE = "device:manage"
 
 
 _EVERY_ROLE = frozenset({Permission.MEMBERS_READ})
@@ -57,12 +59,19 @@ _EVERY_ROLE = frozenset({Permission.MEMBERS_READ})
 # evaluate models download the ONNX files; researchers publish (admins manage people, not models).
 _MODEL_USER = frozenset({Permission.MODEL_READ, Permission.MODEL_DOWNLOAD})
 
+# Patients and their sessions: the people who treat them. Admins manage the clinic's devices and people but
+# never read identifiable patient data.
+_TREATING = frozenset({Permission.PATIENT_READ, Permission.PATIENT_WRITE, Permission.DEVICE_READ})
+_DEVICE_OWNER = frozenset({Permission.DEVICE_READ, Permission.DEVICE_MANAGE})
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: _EVERY_ROLE | {Permission.ORGANISATION_MANAGE, Permission.AUDIT_READ, Permission.MODEL_READ},
-    Role.THERAPIST: _EVERY_ROLE | _MODEL_USER | {Permission.PATIENT_READ, Permission.PATIENT_WRITE},
-    Role.CLINICIAN: _EVERY_ROLE | _MODEL_USER | {Permission.PATIENT_READ, Permission.PATIENT_WRITE},
+    Role.ADMIN: _EVERY_ROLE
+    | _DEVICE_OWNER
+    | {Permission.ORGANISATION_MANAGE, Permission.AUDIT_READ, Permission.MODEL_READ},
+    Role.THERAPIST: _EVERY_ROLE | _MODEL_USER | _TREATING,
+    Role.CLINICIAN: _EVERY_ROLE | _MODEL_USER | _TREATING,
     Role.RESEARCHER: _EVERY_ROLE | _MODEL_USER | {Permission.MODEL_PUBLISH},
-    Role.FLEET_MANAGER: _EVERY_ROLE | _MODEL_USER,
+    Role.FLEET_MANAGER: _EVERY_ROLE | _MODEL_USER | _DEVICE_OWNER,
     Role.PROGRAMME_MANAGER: _EVERY_ROLE | {Permission.ALLIANCE_MANAGE},
     Role.INSTRUCTOR: _EVERY_ROLE,
     Role.AUDITOR: _EVERY_ROLE | {Permission.AUDIT_READ, Permission.MODEL_READ},
