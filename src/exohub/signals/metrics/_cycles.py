@@ -55,3 +55,22 @@ def range_of_motion(data: pd.DataFrame, strides: pd.DataFrame) -> np.ndarray:
         segment = values[lo[i] : hi[i]]
         out[i] = segment.max(axis=0) - segment.min(axis=0)  # NaN propagates: a gap gives no ROM
     return out
+
+
+def cycle_mean_sd(cycles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the mean and the sample SD (ddof=1) over strides of ``cycles`` (n_strides, n_points, n_channels).
+
+    Per channel, only the strides without a NaN (see :func:`normalise_cycles`) are averaged: the mean is NaN with no
+    such stride, the SD with fewer than two. Both arrays are (n_points, n_channels).
+    """
+    if cycles.ndim != 3:
+        raise ValueError(f"cycles must be an array (n_strides, n_points, n_channels), got shape {cycles.shape}.")
+    mean = np.full(cycles.shape[1:], np.nan)
+    sd = np.full(cycles.shape[1:], np.nan)
+    for channel in range(cycles.shape[2]):
+        valid = cycles[np.isfinite(cycles[:, :, channel]).all(axis=1), :, channel]
+        if len(valid):
+            mean[:, channel] = valid.mean(axis=0)
+        if len(valid) > 1:
+            sd[:, channel] = valid.std(axis=0, ddof=1)
+    return mean, sd

@@ -10,7 +10,8 @@ import pandas as pd
 
 from exohub.signals.channels import parse_channel
 from exohub.signals.consts import SIDES
-from exohub.signals.metrics._cycles import CYCLE_POINTS, normalise_cycles, range_of_motion
+from exohub.signals.metrics._activity import UpTime, compute_assistance_over_time, compute_up_time
+from exohub.signals.metrics._cycles import CYCLE_POINTS, cycle_mean_sd, normalise_cycles, range_of_motion
 from exohub.signals.metrics._spatiotemporal import add_step_and_support, symmetry_index_pct
 from exohub.signals.metrics._strides import find_bouts, find_strides
 from exohub.signals.metrics._temperature import temperature_summary
@@ -42,11 +43,21 @@ class GaitReport:
         Walking bouts (``start_s``, ``end_s``, ``duration_s``, ``n_strides``).
     summary
         Scalars: ``step_count``, ``walking_time_s``, ``cadence_steps_per_min``, per side the mean and SD of
-        :data:`STRIDE_PARAMETERS`, ``symmetry_index_pct`` per parameter, ``rom_deg`` per angle channel.
-    emg_profiles
-        Mean EMG envelope per channel over the gait cycle (index ``cycle_pct`` 0-100), or None without EMG.
+        :data:`STRIDE_PARAMETERS`, ``symmetry_index_pct`` per parameter, ``rom_deg`` per angle channel,
+        ``up_time_s`` (None when the recording cannot tell) and ``up_time_source``.
+    emg_profiles, emg_profiles_sd
+        Mean and SD (over strides) of the EMG envelope per channel over the gait cycle (index ``cycle_pct``
+        0-100, envelope units V), or None without EMG.
     skin_temperature
         Per skin-temperature channel: ``max_c``, ``mean_c``, ``trend_c_per_h``.
+    angle_profiles_deg, angle_profiles_sd_deg
+        Mean and SD (over strides of the channel's side) of each angle channel over the gait cycle, in degrees
+        (index ``cycle_pct`` 0-100); channels of a side without strides are left out, None without any.
+    up_time
+        Time up (standing or walking) and sitting (:func:`~exohub.signals.metrics.compute_up_time`).
+    assistance
+        Torque delivered per time bin (:func:`~exohub.signals.metrics.compute_assistance_over_time`), or None
+        without a torque channel.
     """
 
     strides: pd.DataFrame
@@ -54,6 +65,11 @@ class GaitReport:
     summary: dict[str, Any]
     emg_profiles: pd.DataFrame | None = None
     skin_temperature: dict[str, dict[str, float]] = field(default_factory=dict)
+    emg_profiles_sd: pd.DataFrame | None = None
+    angle_profiles_deg: pd.DataFrame | None = None
+    angle_profiles_sd_deg: pd.DataFrame | None = None
+    up_time: UpTime | None = None
+    assistance: pd.DataFrame | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as JSON-compatible values (NaN becomes None)."""
@@ -62,13 +78,33 @@ class GaitReport:
             "bouts": to_json_values(self.bouts.to_dict(orient="records")),
             "skin_temperature": to_json_values(self.skin_temperature),
         }
-        if self.emg_profiles is not None:
-            report["emg_profiles"] = to_json_values(self.emg_profiles.reset_index().to_dict(orient="list"))
+        profiles = {
+            "emg_profiles": self.emg_profiles,
+            "emg_profiles_sd": self.emg_profiles_sd,
+            "angle_profiles_deg": self.angle_profiles_deg,
+            "angle_profiles_sd_deg": self.angle_profiles_sd_deg,
+        }
+        for key, frame in profiles.items():
+            if frame is not None:
+                report[key] = to_json_values(frame.reset_index().to_dict(orient="list"))
+        if self.up_time is not None:
+            report["up_time"] = to_json_values(self.up_time.to_dict())
+        if self.assistance is not None:
+            report["assistance"] = {
+                str(channel): to_json_values(
+                    {"bin_start_s": self.assistance.index.tolist()} | self.assistance[channel].to_dict(orient="list")
+                )
+                for channel in self.assistance.columns.unique(level="channel")
+            }
         return report
 
 
 def compute_gait_report(
-    recording: Recording, events: pd.DataFrame, *, emg_envelope: pd.DataFrame | None = None
+    recording: Recording,
+    events: pd.DataFrame,
+    *,
+    emg_envelope: pd.DataFrame | None = None,
+    assistance_bin_s: float = 60.0,
 ) -> GaitReport:
     """Compute the gait metrics of ``recording`` from its gait ``events``.
 
@@ -82,6 +118,8 @@ def compute_gait_report(
     emg_envelope
         EMG linear envelopes indexed by ``time_s`` (one column per muscle): averaged per gait cycle of the muscle's
         side (unsided muscles use the left strides, else the right).
+    assistance_bin_s
+        Time bin of the assistance delivered over time (s).
 
     Returns
     -------
@@ -107,7 +145,14 @@ def compute_gait_report(
         for name in SYMMETRY_PARAMETERS
     }
     summary["rom_deg"] = _range_of_motion_deg(recording, strides)
-    profiles = None if emg_envelope is None else _emg_profiles(emg_envelope, strides)
+    up_time = compute_up_time(recording)
+    summary["up_time_s"] = up_time.up_time_s
+    summary["up_time_source"] = up_time.source
+    emg_mean, emg_sd = (None, None) if emg_envelope is None else _emg_profiles(emg_envelope, strides)
+    angle_mean, angle_sd = _angle_profiles_deg(recording, strides)
+    assistance = (
+        compute_assistance_over_time(recording, bin_s=assistance_bin_s) if recording.pick(quantity="torque") else None
+    )
     temperature_channels = recording.pick(quantity="skin_temp")
     temperature = {}
     for stream in recording.streams:
@@ -115,7 +160,16 @@ def compute_gait_report(
         if names:
             temperature |= temperature_summary(stream.loc[:, names])
     return GaitReport(
-        strides=strides, bouts=bouts, summary=summary, emg_profiles=profiles, skin_temperature=temperature
+        strides=strides,
+        bouts=bouts,
+        summary=summary,
+        emg_profiles=emg_mean,
+        skin_temperature=temperature,
+        emg_profiles_sd=emg_sd,
+        angle_profiles_deg=angle_mean,
+        angle_profiles_sd_deg=angle_sd,
+        up_time=up_time,
+        assistance=assistance,
     )
 
 
@@ -140,15 +194,33 @@ def _range_of_motion_deg(recording: Recording, strides: pd.DataFrame) -> dict[st
     return rom
 
 
-def _emg_profiles(envelope: pd.DataFrame, strides: pd.DataFrame) -> pd.DataFrame:
-    profiles = {}
+def _emg_profiles(envelope: pd.DataFrame, strides: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean and SD of each envelope over its side's gait cycles (every channel, NaN where no stride is whole)."""
+    means, sds = {}, {}
     for name in envelope.columns:
         mine = _strides_for(strides, parse_channel(name).side)
-        cycles = normalise_cycles(envelope.loc[:, [name]], mine)[:, :, 0]
-        valid = np.isfinite(cycles).all(axis=1)
-        profiles[name] = cycles[valid].mean(axis=0) if valid.any() else np.full(CYCLE_POINTS, np.nan)
+        mean, sd = cycle_mean_sd(normalise_cycles(envelope.loc[:, [name]], mine))
+        means[name], sds[name] = mean[:, 0], sd[:, 0]
+    return _cycle_frame(means), _cycle_frame(sds)
+
+
+def _angle_profiles_deg(recording: Recording, strides: pd.DataFrame) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Mean and SD in degrees of each angle channel (stored in rad) over its side's gait cycles."""
+    means, sds = {}, {}
+    for name in recording.pick(quantity="angle"):
+        mine = _strides_for(strides, recording.channel(name).side)
+        if mine.empty:
+            continue
+        mean, sd = cycle_mean_sd(normalise_cycles(recording.get([name]), mine))
+        means[name], sds[name] = np.degrees(mean[:, 0]), np.degrees(sd[:, 0])
+    if not means:
+        return None, None
+    return _cycle_frame(means), _cycle_frame(sds)
+
+
+def _cycle_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
     index = pd.Index(np.linspace(0.0, 100.0, CYCLE_POINTS), name="cycle_pct")
-    return pd.DataFrame(profiles, index=index)
+    return pd.DataFrame(columns, index=index)
 
 
 def to_json_values(value: Any) -> Any:
