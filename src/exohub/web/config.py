@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     LOGIN_MAX_FAILURES_PER_ACCOUNT: int = Field(default=5, ge=1)
     LOGIN_MAX_FAILURES_PER_ADDRESS: int = Field(default=20, ge=1)
     MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
+    MAX_RECORDING_BYTES: int = Field(default=4 * 1024**3, ge=1024)
     DATABASE_POOL_SIZE: int = Field(default=10, ge=1)
 
     @model_validator(mode="after")

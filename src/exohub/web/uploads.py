@@ -112,6 +112,13 @@ async def receive_file(
     return StoredFile(sha256=receiver.digest.hexdigest(), size_bytes=receiver.size_bytes, filename=receiver.filename)
 
 
+def check_size(size_bytes: int, max_bytes: int, *, what: str) -> int:
+    """Return ``size_bytes``, or raise :class:`ContentTooLargeError` when it exceeds ``max_bytes``."""
+    if size_bytes > max_bytes:
+        raise _too_large(what, max_bytes)
+    return size_bytes
+
+
 def _too_large(what: str, max_bytes: int) -> ContentTooLargeError:
     return ContentTooLargeError(f"{what[:1].upper()}{what[1:]} is larger than the {max_bytes} bytes accepted.")
 
@@ -168,8 +175,6 @@ class _FileField:
         if not self._writing or self.parts > 1:
             return
         piece = data[start:end]
-        self.size_bytes += len(piece)
-        if self.size_bytes > self.max_bytes:
-            raise _too_large(self.what, self.max_bytes)
+        self.size_bytes = check_size(self.size_bytes + len(piece), self.max_bytes, what=self.what)
         self.digest.update(piece)
         self.out.write(piece)

@@ -20,6 +20,7 @@ __all__ = [
     "read_parquet",
     "read_recording",
     "read_xdf",
+    "readable_suffixes",
     "write_csv",
     "write_edf",
     "write_parquet",
@@ -46,6 +47,11 @@ _WRITERS: dict[str, Callable[[Recording, Path], Path]] = {
 def register_reader(suffix: str, reader: Callable[[Path], Recording]) -> None:
     """Make :func:`read_recording` read files ending in ``suffix`` with ``reader``."""
     _READERS[suffix.lower()] = reader
+
+
+def readable_suffixes() -> tuple[str, ...]:
+    """The file suffixes :func:`read_recording` reads (``.csv``, ``.parquet``, ``.c3d``...), sorted."""
+    return tuple(sorted(_READERS))
 
 
 def read_recording(path: str | Path) -> Recording:

@@ -1,0 +1,100 @@
+"""A therapy session's analysis: what the signals module finds in its recording, kept as one JSON document.
+
+:func:`analyse_session_recording` runs :func:`exohub.signals.gait.analyse_gait` (events from the best sensor per
+side, strides, cadence, symmetry, range of motion, gait-cycle curves of joints and EMG, up time, assistance
+delivered, skin temperature, signal quality) and, for the real-time loop's session logs,
+:func:`exohub.control.find_safety_events`. :func:`headline` reads the numbers a therapist scans first back out
+of the stored document.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from exohub.control.session import find_safety_events
+from exohub.exceptions import ExohubError
+from exohub.signals import Recording
+from exohub.signals.gait import SOURCE_KINDS, analyse_gait, find_event_sources
+from exohub.signals.metrics import to_json_values
+from exohub.web.errors import InvalidInputError
+from exohub.web.uploads import FILE_FIELD
+
+MAX_QUALITY_FLAGS = 200
+"""Signal-quality defects kept in the document (the total is kept too; the recording holds the rest)."""
+
+_SENSORS_FOR_EVENTS = (
+    "foot or shank IMUs (<side>_foot_acc_x... / _gyr_), hip or thigh angles (<side>_hip_angle), "
+    "force plates or insoles (<side>_foot_force) or footswitches"
+)
+
+
+def analyse_session_recording(recording: Recording) -> dict[str, Any]:
+    """Analyse a session's recording into a JSON document; refuse one the gait analysis cannot use."""
+    if not find_event_sources(recording, kinds=SOURCE_KINDS):
+        raise InvalidInputError(
+            f"The recording has no channel the gait analysis can use (it needs {_SENSORS_FOR_EVENTS}); "
+            f"its channels are {', '.join(recording.channels[:20])}{'...' if len(recording.channels) > 20 else ''}.",
+            field=f"body.{FILE_FIELD}",
+        )
+    try:
+        analysis = analyse_gait(recording)
+    except ExohubError as err:
+        raise InvalidInputError(f"The recording could not be analysed: {err}", field=f"body.{FILE_FIELD}") from err
+    document = analysis.to_dict()
+    flags = document.pop("quality_flags")
+    document["quality_flags"] = flags[:MAX_QUALITY_FLAGS]
+    document["quality_flags_total"] = len(flags)
+    document["safety_events"] = to_json_values(find_safety_events(recording).to_dict(orient="records"))
+    document["channels"] = list(recording.channels)
+    document["sampling_rates_hz"] = to_json_values(dict(recording.info["sampling_rates_hz"]))
+    document["device"] = recording.info["device"]
+    return document
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The numbers of one session a therapist reads first (None where the recording could not tell)."""
+
+    steps: int | None
+    walking_time_s: float | None
+    up_time_s: float | None
+    cadence_steps_per_min: float | None
+    stride_time_left_s: float | None
+    stride_time_right_s: float | None
+    stride_time_symmetry_pct: float | None
+    skin_temperature_max_c: float | None
+    mean_assistance_torque_nm: float | None
+    safety_events: int
+    rom_deg: dict[str, float]
+
+
+def headline(document: dict[str, Any] | None) -> Headline | None:
+    """The headline numbers of a stored analysis document, or None for a session without a recording."""
+    if document is None:
+        return None
+    summary = document.get("summary", {})
+    temperatures = [
+        values["max_c"] for values in document.get("skin_temperature", {}).values() if values.get("max_c") is not None
+    ]
+    return Headline(
+        steps=summary.get("step_count"),
+        walking_time_s=summary.get("walking_time_s"),
+        up_time_s=summary.get("up_time_s"),
+        cadence_steps_per_min=summary.get("cadence_steps_per_min"),
+        stride_time_left_s=summary.get("left", {}).get("stride_time_s_mean"),
+        stride_time_right_s=summary.get("right", {}).get("stride_time_s_mean"),
+        stride_time_symmetry_pct=summary.get("symmetry_index_pct", {}).get("stride_time_s"),
+        skin_temperature_max_c=max(temperatures) if temperatures else None,
+        mean_assistance_torque_nm=_mean_assistance(document.get("assistance")),
+        safety_events=sum(event.get("kind") != "reset" for event in document.get("safety_events", [])),
+        rom_deg={name: value for name, value in summary.get("rom_deg", {}).items() if value is not None},
+    )
+
+
+def _mean_assistance(assistance: dict[str, dict[str, list[float | None]]] | None) -> float | None:
+    """The session's mean absolute torque over every actuated joint and time bin."""
+    if not assistance:
+        return None
+    values = [
+        value for channel in assistance.values() for value in channel.get("mean_abs_torque_nm", []) if value is not None
+    ]
+    return sum(values) / len(values) if values else None

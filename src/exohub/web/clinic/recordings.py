@@ -1,0 +1,134 @@
+"""The recording store: a session's recording, read in any format the signals module reads, kept as Parquet.
+
+An upload is streamed to ``<DATA_DIR>/incoming/`` (:func:`exohub.web.uploads.receive_file`), read and
+analysed there, then written to ``<DATA_DIR>/recordings/<organisation id>/<key>.parquet`` with an atomic
+rename, and only then recorded in the database. If anything fails the incoming file and any written
+recording are removed, and the transaction rolls back, so there is never a session pointing at half a file
+(a process killed mid-upload leaves at most an incoming file, which :func:`sweep_incoming` removes).
+"""
+
+import hashlib
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import UploadFile
+
+from exohub.exceptions import ExohubError
+from exohub.signals import Recording
+from exohub.signals.io import read_recording, readable_suffixes, write_parquet
+from exohub.web.errors import InvalidInputError
+from exohub.web.uploads import FILE_FIELD, StoredFile, check_size
+
+INCOMING_MAX_AGE_S = 6 * 3600.0
+"""Incoming files older than this belong to no request any more (a killed process) and are swept."""
+
+_COPY_CHUNK_BYTES = 1024 * 1024
+_FIELD = f"body.{FILE_FIELD}"
+
+
+def incoming_dir(data_dir: Path) -> Path:
+    return data_dir / "incoming"
+
+
+def recording_path(data_dir: Path, organisation_id: int, key: str) -> Path:
+    """Where the Parquet recording ``key`` of ``organisation_id`` lives."""
+    return data_dir / "recordings" / str(organisation_id) / f"{key}.parquet"
+
+
+def new_key() -> str:
+    """A fresh, unguessable recording key."""
+    return uuid.uuid4().hex
+
+
+@contextmanager
+def incoming_file(data_dir: Path) -> Iterator[Path]:
+    """A fresh path in the incoming folder, removed (with any sibling named after it) when the block ends."""
+    folder = incoming_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{new_key()}.upload"
+    try:
+        yield path
+    finally:
+        for leftover in folder.glob(f"{path.stem}*"):
+            leftover.unlink(missing_ok=True)
+
+
+def check_suffix(filename: str) -> str:
+    """The recording format that ``filename`` names (its suffix), or an error listing the readable ones."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in readable_suffixes():
+        shown = filename or "the upload (it has no file name)"
+        raise InvalidInputError(
+            f"{shown}: exohub reads recordings ending in {', '.join(readable_suffixes())}; "
+            "name the file with its format's suffix.",
+            field=_FIELD,
+        )
+    return suffix
+
+
+def read_upload(path: Path, filename: str) -> Recording:
+    """Read an uploaded recording saved at ``path``; a file that cannot be read is invalid input, with the reason."""
+    suffix = check_suffix(filename)
+    readable = path.with_name(f"{path.stem}{suffix}")
+    path.rename(readable)
+    try:
+        return read_recording(readable)
+    except ExohubError as err:
+        raise InvalidInputError(f"{filename} is not a valid recording: {err}", field=_FIELD) from err
+    except Exception as err:  # third-party readers of an untrusted file: whatever they raise means "unreadable"
+        raise InvalidInputError(
+            f"{filename} could not be read as {suffix} ({type(err).__name__}: {err}); it may be truncated or "
+            "in another format.",
+            field=_FIELD,
+        ) from err
+    finally:
+        readable.rename(path)
+
+
+def store(recording: Recording, path: Path) -> None:
+    """Write ``recording`` as Parquet at ``path`` (atomically: a reader sees no file or the whole file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_parquet(recording, path)
+
+
+async def save_upload_file(upload: UploadFile, destination: Path, *, max_bytes: int) -> StoredFile:
+    """Copy a file a page form sent (already spooled by the form parser) to ``destination``, hashing it."""
+    digest = hashlib.sha256()
+    size_bytes = 0
+    with destination.open("wb") as out:
+        while chunk := await upload.read(_COPY_CHUNK_BYTES):
+            size_bytes = check_size(size_bytes + len(chunk), max_bytes, what="the recording")
+            digest.update(chunk)
+            out.write(chunk)
+    return StoredFile(sha256=digest.hexdigest(), size_bytes=size_bytes, filename=upload.filename or "")
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    removed_files: int
+    removed_bytes: int
+
+
+def sweep_incoming(data_dir: Path, *, max_age_s: float = INCOMING_MAX_AGE_S) -> SweepResult:
+    """Remove incoming files older than ``max_age_s`` (left by a process that died mid-upload)."""
+    folder = incoming_dir(data_dir)
+    if not folder.is_dir():
+        return SweepResult(0, 0)
+    cutoff = time.time() - max_age_s
+    removed = removed_bytes = 0
+    for path in folder.iterdir():
+        stat = path.lstat()
+        if stat.st_mtime >= cutoff:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed += 1
+        removed_bytes += stat.st_size
+    return SweepResult(removed, removed_bytes)
