@@ -480,20 +480,26 @@ def interpret_change(
 
     head = f"{_signed(change, measure.decimals)} {unit} since baseline, {direction}"
     if threshold is None:
+        where = "" if group == "other" else f" {_GROUP_TEXT[group]} or in general"
         text = (
-            f"{head}: no published minimal clinically important difference of the {measure.name} "
-            f"{_GROUP_TEXT[group]} or in general is on file, so whether it matters clinically cannot be judged."
+            f"{head}: no published minimal clinically important difference of the {measure.name}{where} "
+            "is on file, so whether it matters clinically cannot be judged."
         )
         return ChangeInterpretation(measure.code, change, improved, None, None, text)
 
     meaningful = abs(change) >= threshold.value
     text = (
-        f"{head}: {'at or above' if meaningful else 'below'} the {threshold.value:g} {unit} "
+        f"{head}: {'at or above' if meaningful else 'below'} the {_format_threshold(threshold.value, measure)} {unit} "
         f"{_KIND_TEXT[threshold.kind]} {threshold.cohort} ({threshold.citation})"
     )
     if threshold.group != group:
         text += f"; no published value {_GROUP_TEXT[group]} was found, so the general one is used"
     return ChangeInterpretation(measure.code, change, improved, threshold, meaningful, text + ".")
+
+
+def _format_threshold(value: float, measure: MeasureDefinition) -> str:
+    text = f"{value:.{measure.decimals}f}"
+    return text if float(text) == value else f"{value:g}"  # 0.10 m/s stays "0.10"; 6.5 points stays "6.5"
 
 
 def _level_name(measure: MeasureDefinition, level: int) -> str:
