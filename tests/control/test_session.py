@@ -3,17 +3,25 @@
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from exohub.control import SimulatedClock
 from exohub.control.devices import default_hip_profile
 from exohub.control.faults import EXPECTED_FAULT, run_fault_matrix
-from exohub.control.session import FAULT_CODES, AnglePhaseEstimator, run_session
+from exohub.control.session import (
+    FAULT_CODES,
+    SAFETY_EVENT_COLUMNS,
+    AnglePhaseEstimator,
+    find_safety_events,
+    run_session,
+)
 from exohub.control.virtual import FAULT_KINDS, FaultInjection, VirtualPatient
 from exohub.signals import read_recording
 from exohub.signals.datasets import load_hipexo
 from exohub.signals.events import NORMATIVE_INITIAL_CONTACT_LAG
 from exohub.signals.gait import analyse_gait
+from exohub.signals.metrics import compute_assistance_over_time
 from exohub.signals.phase import GaitPhaseEstimator
 
 FIXTURE = Path(__file__).parents[1] / "data" / "synthetic_hip_walk.csv"
@@ -148,6 +156,10 @@ def test_session_recording_passes_the_gait_report(gait, profile, tmp_path) -> No
     assert analysis["event_sources"]["left"]["kind"] == "hip_angle"
     assert analysis["event_counts"]["left_initial_contact"] >= 4
     assert set(analysis["skin_temperature"]) == {"left_thigh_skin_temp", "right_thigh_skin_temp"}
+    assert analysis["summary"]["up_time_s"] == pytest.approx(6.0)  # walking all along
+    assert set(analysis["angle_profiles_deg"]) == {"cycle_pct", "left_hip_angle", "right_hip_angle"}
+    assert set(analysis["assistance"]) == {"left_hip_torque", "right_hip_torque"}
+    assert analysis["assistance"]["left_hip_torque"]["peak_abs_torque_nm"][0] > 4.0
 
 
 @pytest.mark.skipif(not (DATA / "hipexo_gait_phase").is_dir(), reason="../shared/data/hipexo_gait_phase absent")
@@ -157,3 +169,59 @@ def test_real_hip_exo_gait_runs_without_a_fault(profile) -> None:
     assert result.faults == ()
     assert np.isfinite(result.column("left_hip_phase")[-1000:]).mean() > 0.9
     assert np.abs(result.column("left_hip_command_torque_nm")).max() > 4.0
+
+
+def test_safety_events_are_read_from_the_session_log_after_a_round_trip(gait, profile, tmp_path) -> None:
+    faults = (
+        FaultInjection("rom_breach", 1.5, duration_s=0.3, joint="left_hip"),
+        FaultInjection("overrun", 3.0, duration_s=0.01),  # 5 late ticks: a loop_overrun fault at the third
+        FaultInjection("over_temperature", 4.0, joint="right_hip", magnitude=40.0),
+    )
+    resets = [(2.5, "therapist A"), (3.5, "therapist B")]
+    result = _session(gait, profile, faults=faults, duration_s=5.0, resets=resets, out=tmp_path / "s.parquet")
+    events = find_safety_events(read_recording(result.path))
+    assert tuple(events.columns) == SAFETY_EVENT_COLUMNS
+    assert events["kind"].tolist() == [
+        "range_of_motion", "reset", "overrun", "loop_overrun", "reset", "skin_temperature_warning", "skin_temperature"
+    ]  # fmt: skip
+    recorded = list(result.events)
+    not_overrun = events[events["kind"] != "overrun"]
+    np.testing.assert_allclose(not_overrun["time_s"], [event.time_s for event in recorded])
+    assert not_overrun["detail"].tolist() == [event.detail for event in recorded]
+    # the supervisor names no joint for skin events: the hottest cuff's joint is given
+    assert events["joint"].tolist() == ["left_hip", None, None, None, None, "right_hip", "right_hip"]
+    overrun = events[events["kind"] == "overrun"].iloc[0]
+    assert overrun["time_s"] == 3.0 and overrun["detail"] == "5 late ticks in a row, until 3.0080 s"
+    pd.testing.assert_frame_equal(events, find_safety_events(result.recording))
+
+
+def test_safety_events_come_from_the_labels_when_the_description_lacks_them(gait, profile) -> None:
+    fault = FaultInjection("rom_breach", 1.0, joint="right_hip")
+    recording = _session(gait, profile, faults=(fault,), duration_s=2.0).recording
+    recording.info["description"] = "cut"
+    events = find_safety_events(recording)
+    assert events["kind"].tolist() == ["range_of_motion"] and events["time_s"].tolist() == [1.0]
+    assert events["detail"].tolist() == [""] and events["joint"].tolist() == [None]
+
+
+def test_a_recording_that_is_not_a_session_log_has_no_safety_events(gait) -> None:
+    events = find_safety_events(gait)
+    assert events.empty and tuple(events.columns) == SAFETY_EVENT_COLUMNS
+
+
+@pytest.mark.skipif(not (DATA / "hipexo_gait_phase").is_dir(), reason="../shared/data/hipexo_gait_phase absent")
+def test_assistance_on_real_hip_exo_gait_goes_with_the_motion(profile) -> None:
+    recording = load_hipexo(DATA / "hipexo_gait_phase" / "AB01" / "labeled_CW_ZI_1.txt.gz").crop(0.0, 12.0)
+    result = run_session(VirtualPatient(recording, profile, rate_hz=RATE_HZ), duration_s=12.0, clock=SimulatedClock())
+    assistance = compute_assistance_over_time(result.recording, bin_s=3.0)
+    np.testing.assert_allclose(assistance.index, [0.0, 3.0, 6.0, 9.0])
+    for joint in profile.joint_names:
+        per_bin = assistance[f"{joint}_torque"]
+        applied = result.column(f"{joint}_applied_torque_nm")
+        np.testing.assert_allclose(per_bin["covered_s"].sum(), 12.0)
+        assert per_bin["peak_abs_torque_nm"].max() == pytest.approx(np.abs(applied).max())
+        assert per_bin["peak_abs_torque_nm"].max() <= profile.joints[0].max_torque_nm
+        assert per_bin["mean_abs_torque_nm"].iloc[0] < per_bin["mean_abs_torque_nm"].iloc[1:].min()  # soft start
+        # the hip profile pushes with the motion: nearly all of |power| is positive work
+        absolute_work_j = per_bin["mean_abs_power_w"] * per_bin["covered_s"]
+        assert (per_bin["positive_work_j"].iloc[1:] > 0.9 * absolute_work_j.iloc[1:]).all()
