@@ -152,7 +152,8 @@ def test_angle_phase_estimator_meets_the_protocol_and_ignores_nan() -> None:
 
 def test_session_recording_passes_the_gait_report(gait, profile, tmp_path) -> None:
     result = _session(gait, profile, duration_s=6.0, out=tmp_path / "s.parquet")
-    analysis = analyse_gait(read_recording(result.path)).to_dict()
+    gait_analysis = analyse_gait(read_recording(result.path))
+    analysis = gait_analysis.to_dict()
     assert analysis["event_sources"]["left"]["kind"] == "hip_angle"
     assert analysis["event_counts"]["left_initial_contact"] >= 4
     assert set(analysis["skin_temperature"]) == {"left_thigh_skin_temp", "right_thigh_skin_temp"}
@@ -160,6 +161,9 @@ def test_session_recording_passes_the_gait_report(gait, profile, tmp_path) -> No
     assert set(analysis["angle_profiles_deg"]) == {"cycle_pct", "left_hip_angle", "right_hip_angle"}
     assert set(analysis["assistance"]) == {"left_hip_torque", "right_hip_torque"}
     assert analysis["assistance"]["left_hip_torque"]["peak_abs_torque_nm"][0] > 4.0
+    text = gait_analysis.to_text()
+    assert "Up time 6.0 s (hip angles: left_hip_angle, right_hip_angle)" in text
+    assert "Assistance delivered" in text and "left_hip_torque" in text
 
 
 @pytest.mark.skipif(not (DATA / "hipexo_gait_phase").is_dir(), reason="../shared/data/hipexo_gait_phase absent")

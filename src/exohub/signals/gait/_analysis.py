@@ -78,6 +78,7 @@ class GaitAnalysis:
             f"Steps {summary['step_count']}, walking time {summary['walking_time_s']:.1f} s, "
             f"cadence {summary['cadence_steps_per_min']:.1f} steps/min, "
             f"{summary['n_strides']} strides in {len(self.report.bouts)} walking bouts",
+            _up_time_line(summary),
             "",
             f"{'':<26}{'left':>16}{'right':>16}{'symmetry %':>12}",
         ]
@@ -93,6 +94,8 @@ class GaitAnalysis:
             for name, profile in self.report.emg_profiles.items():
                 peak = "-" if profile.isna().all() else f"at {profile.idxmax():.0f} % of the cycle"
                 lines.append(f"  {name:<40}{peak}")
+        if self.report.assistance is not None:
+            lines += ["", "Assistance delivered (whole recording):", *_assistance_lines(self.report.assistance)]
         if self.report.skin_temperature:
             lines += ["", "Skin temperature:"]
             for name, values in self.report.skin_temperature.items():
@@ -167,6 +170,27 @@ def _on_first_clock(envelopes: list[pd.DataFrame]) -> pd.DataFrame | None:
 def _mean_sd(values: dict[str, float], name: str) -> str:
     mean, sd = values[f"{name}_mean"], values[f"{name}_std"]
     return "-" if not np.isfinite(mean) else f"{mean:.2f} ± {sd:.2f}" if np.isfinite(sd) else f"{mean:.2f}"
+
+
+def _assistance_lines(assistance: pd.DataFrame) -> list[str]:
+    lines = []
+    for channel in assistance.columns.unique(level="channel"):
+        bins = assistance[channel]
+        covered_s = bins["covered_s"].sum()
+        mean_nm = (bins["mean_abs_torque_nm"] * bins["covered_s"]).sum() / covered_s if covered_s else np.nan
+        peak_nm = bins["peak_abs_torque_nm"].max()
+        work_j = bins["positive_work_j"].sum() if bins["positive_work_j"].notna().any() else np.nan
+        lines.append(
+            f"  {channel:<40}mean |torque| {_number(mean_nm)} N m, peak {_number(peak_nm)} N m, "
+            f"positive work {_number(work_j)} J"
+        )
+    return lines
+
+
+def _up_time_line(summary: dict[str, Any]) -> str:
+    if summary["up_time_s"] is None:
+        return f"Up time unknown ({summary['up_time_source']})"
+    return f"Up time {summary['up_time_s']:.1f} s ({summary['up_time_source']})"
 
 
 def _number(value: float) -> str:
