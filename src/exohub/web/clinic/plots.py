@@ -473,7 +473,7 @@ def _to_png(build: "partial[Figure]", dpi: int, size_in: tuple[float, float]) ->
 def _inline_svg(document: str, description: str) -> str:
     """Matplotlib's SVG document as an accessible, CSP-safe fragment for an HTML page."""
     root = ET.fromstring(document)  # noqa: S314 - our own matplotlib output, not user-supplied XML
-    referenced = set(re.findall(r"#([\w.-]+)", document))
+    referenced = set(re.findall(r"(?:url\(#|href=\"#)([\w.-]+)", document))
     for parent in [*root.iter()]:
         parent.tag = parent.tag.removeprefix(f"{{{_SVG_NS}}}")
         for child in [child for child in parent if child.tag.endswith(("}metadata", "}style"))]:
