@@ -321,7 +321,7 @@ def _new_axes(
         linespacing=1.25,
     )
     axes = figure.add_subplot()
-    axes.yaxis.set_major_locator(mpl.ticker.MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+    axes.yaxis.set_major_locator(mpl.ticker.MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
     return figure, axes
 
 
