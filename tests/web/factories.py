@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from exohub.web.accounts import auth
 from exohub.web.accounts.models import Membership, Organisation, User
 from exohub.web.config import Settings
+from exohub.web.clinic.models import AffectedSide, DeviceUnit, Patient, Sex, TherapySession
 from exohub.web.consortium.models import Alliance, AllianceGoal, AllianceMember
 from exohub.web.database import utcnow
 from exohub.web.models.models import ModelStatus, ModelVersion
@@ -121,6 +122,45 @@ def make_model_version(
     session.add(model)
     session.flush()
     return model
+
+
+def make_patient(
+    session: Session, organisation: Organisation, *, full_name: str | None = None, condition_code: str = "I63.9"
+) -> Patient:
+    patient = Patient(
+        organisation_id=organisation.id,
+        full_name=full_name or f"Patient {next(_counter)}",
+        date_of_birth=date(1958, 4, 12),
+        sex=Sex.FEMALE,
+        condition_code=condition_code,
+        condition_label="Cerebral infarction, unspecified",
+        affected_side=AffectedSide.LEFT,
+    )
+    session.add(patient)
+    session.flush()
+    return patient
+
+
+def make_device_unit(session: Session, organisation: Organisation, *, serial_number: str | None = None) -> DeviceUnit:
+    device = DeviceUnit(
+        organisation_id=organisation.id,
+        manufacturer="StrideWorks",
+        model_name="H2 hip exoskeleton",
+        serial_number=serial_number or f"H2-{next(_counter):04d}",
+        joints="hip",
+    )
+    session.add(device)
+    session.flush()
+    return device
+
+
+def make_therapy_session(session: Session, patient: Patient, *, on: date = date(2026, 10, 1)) -> TherapySession:
+    therapy_session = TherapySession(
+        organisation_id=patient.organisation_id, patient_id=patient.id, session_date=on, notes=""
+    )
+    session.add(therapy_session)
+    session.flush()
+    return therapy_session
 
 
 def bearer(session: Session, settings: Settings, user: User) -> dict[str, str]:

@@ -15,6 +15,8 @@ from exohub.web.accounts import pages as accounts_pages
 from exohub.web.accounts import router as accounts_router
 from exohub.web.audit import pages as audit_pages
 from exohub.web.audit import router as audit_router
+from exohub.web.clinic import pages as clinic_pages
+from exohub.web.clinic import router as clinic_router
 from exohub.web.config import Settings, get_settings
 from exohub.web.consortium import pages as consortium_pages
 from exohub.web.consortium import router as consortium_router
@@ -40,6 +42,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     consortium_router.router,
     audit_router.router,
     models_router.router,
+    clinic_router.router,
 )
 PAGE_ROUTERS: tuple[APIRouter, ...] = (
     accounts_pages.router,
@@ -47,6 +50,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     consortium_pages.router,
     audit_pages.router,
     models_pages.router,
+    clinic_pages.router,
 )
 
 

@@ -3,7 +3,7 @@
 :func:`analyse_session_recording` runs :func:`exohub.signals.gait.analyse_gait` (events from the best sensor per
 side, strides, cadence, symmetry, range of motion, gait-cycle curves of joints and EMG, up time, assistance
 delivered, skin temperature, signal quality) and, for the real-time loop's session logs,
-:func:`exohub.control.find_safety_events`. :func:`headline` reads the numbers a therapist scans first back out
+:func:`exohub.control.session.find_safety_events`. :func:`headline` reads the numbers a therapist scans first back out
 of the stored document.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from exohub.control.session import find_safety_events
 from exohub.exceptions import ExohubError
 from exohub.signals import Recording
-from exohub.signals.gait import SOURCE_KINDS, analyse_gait, find_event_sources
+from exohub.signals.gait import analyse_gait
 from exohub.signals.metrics import to_json_values
 from exohub.web.errors import InvalidInputError
 from exohub.web.uploads import FILE_FIELD
@@ -21,24 +21,13 @@ from exohub.web.uploads import FILE_FIELD
 MAX_QUALITY_FLAGS = 200
 """Signal-quality defects kept in the document (the total is kept too; the recording holds the rest)."""
 
-_SENSORS_FOR_EVENTS = (
-    "foot or shank IMUs (<side>_foot_acc_x... / _gyr_), hip or thigh angles (<side>_hip_angle), "
-    "force plates or insoles (<side>_foot_force) or footswitches"
-)
-
 
 def analyse_session_recording(recording: Recording) -> dict[str, Any]:
     """Analyse a session's recording into a JSON document; refuse one the gait analysis cannot use."""
-    if not find_event_sources(recording, kinds=SOURCE_KINDS):
-        raise InvalidInputError(
-            f"The recording has no channel the gait analysis can use (it needs {_SENSORS_FOR_EVENTS}); "
-            f"its channels are {', '.join(recording.channels[:20])}{'...' if len(recording.channels) > 20 else ''}.",
-            field=f"body.{FILE_FIELD}",
-        )
     try:
         analysis = analyse_gait(recording)
     except ExohubError as err:
-        raise InvalidInputError(f"The recording could not be analysed: {err}", field=f"body.{FILE_FIELD}") from err
+        raise InvalidInputError(f"The recording cannot be analysed: {err}", field=f"body.{FILE_FIELD}") from err
     document = analysis.to_dict()
     flags = document.pop("quality_flags")
     document["quality_flags"] = flags[:MAX_QUALITY_FLAGS]

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import UploadFile
+from starlette.datastructures import UploadFile
 
 from exohub.exceptions import ExohubError
 from exohub.signals import Recording
@@ -79,10 +79,12 @@ def read_upload(path: Path, filename: str) -> Recording:
     try:
         return read_recording(readable)
     except ExohubError as err:
-        raise InvalidInputError(f"{filename} is not a valid recording: {err}", field=_FIELD) from err
+        reason = str(err).replace(str(readable), filename)  # the server's paths stay on the server
+        raise InvalidInputError(f"{filename} is not a valid recording: {reason}", field=_FIELD) from err
     except Exception as err:  # third-party readers of an untrusted file: whatever they raise means "unreadable"
         raise InvalidInputError(
-            f"{filename} could not be read as {suffix} ({type(err).__name__}: {err}); it may be truncated or "
+            f"{filename} could not be read as {suffix} ({type(err).__name__}: {str(err).replace(str(readable), filename)}); "
+            "it may be truncated or "
             "in another format.",
             field=_FIELD,
         ) from err

@@ -335,7 +335,7 @@ def _furniture(report: ProgressReport, canvas: Canvas, page: int, total: int) ->
     generated = _format_generated(report.generated_at)
     lines = [
         f"Page {page} of {total} {_DASH} generated {escape(generated)} by {markup(report.generated_by)} {_DASH} exohub",
-        "Confidential: contains identifiable patient data. Store and share it as a health record.",
+        "Contains identifiable patient data. Confidential: store and share it as a health record.",
     ]
     y = 8 * mm
     for line in reversed(lines):

@@ -1,0 +1,353 @@
+"""Pages of the clinic: patients, a patient's progress, a new session with its recording, a session's analysis."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from exohub.signals.io import readable_suffixes
+from exohub.web.accounts.models import Organisation
+from exohub.web.clinic import plots, progress, recordings, service
+from exohub.web.clinic.analysis import headline
+from exohub.web.clinic.conditions import CONDITIONS
+from exohub.web.clinic.measures import MEASURES, MeasureCode
+from exohub.web.clinic.models import AffectedSide, AssistMode, ConsentStatus, Patient, Sex
+from exohub.web.clinic.schemas import DeviceUnitCreate, OutcomeCreate, PatientCreate, TherapySessionCreate
+from exohub.web.deps import PageAudit, SessionDep, SettingsDep, page_scope
+from exohub.web.errors import DomainError
+from exohub.web.fields import IdPath, SearchQuery
+from exohub.web.forms import form_error, form_values, validate_form
+from exohub.web.pagination import PageParams
+from exohub.web.templating import render
+from exohub.web.tenancy import Permission, TenantScope
+from exohub.web.uploads import FILE_FIELD
+
+router = APIRouter(prefix="/clinic")
+
+ReadScope = Annotated[TenantScope, page_scope(Permission.PATIENT_READ)]
+WriteScope = Annotated[TenantScope, page_scope(Permission.PATIENT_WRITE)]
+DeviceReadScope = Annotated[TenantScope, page_scope(Permission.DEVICE_READ)]
+DeviceManageScope = Annotated[TenantScope, page_scope(Permission.DEVICE_MANAGE)]
+
+BERG_ITEM_FIELDS = tuple(f"item_{number}" for number in range(1, 15))
+CHOICES = {
+    "sexes": [(item.value, item.value) for item in Sex],
+    "sides": [(item.value, item.value) for item in AffectedSide],
+    "consents": [(item.value, item.value.replace("_", " ")) for item in ConsentStatus],
+    "modes": [("", "—"), *((item.value, item.value.replace("_", " ")) for item in AssistMode)],
+    "measures": [(code.value, MEASURES[code].name) for code in MeasureCode],
+    "conditions": [(item.code, f"{item.code} {item.label}") for item in CONDITIONS],
+}
+
+
+# Patients ----------------------------------------------------------------------------------------------
+
+
+@router.get("/patients", response_class=HTMLResponse)
+def patients_page(
+    request: Request, scope: ReadScope, session: SessionDep, context: PageAudit, q: SearchQuery = None
+) -> HTMLResponse:
+    page = service.get_all(
+        session=session, scope=scope, context=context, params=PageParams(limit=200, sort="full_name"), q=q
+    )
+    writable = sorted(scope.principal.scope(Permission.PATIENT_WRITE).organisation_ids)
+    return render(
+        request, "clinic/patients.html", {"principal": scope.principal, "page": page, "q": q, "can_add": bool(writable)}
+    )
+
+
+@router.get("/patients/new", response_class=HTMLResponse)
+def patient_new_page(request: Request, scope: WriteScope, session: SessionDep) -> HTMLResponse:
+    return _render_patient_form(request, scope, session, {}, {})
+
+
+def _render_patient_form(
+    request: Request,
+    scope: TenantScope,
+    session: SessionDep,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    clinics = _clinic_choices(session, scope)
+    context = {"principal": scope.principal, "values": values, "errors": errors, "clinics": clinics, **CHOICES}
+    return render(request, "clinic/patient_new.html", context, status_code=status_code)
+
+
+def _clinic_choices(session: SessionDep, scope: TenantScope) -> list[tuple[int, str]]:
+    """The organisations a form may file into: those where the caller holds the scope's permission."""
+    statement = select(Organisation).where(scope.where(Organisation.id)).order_by(Organisation.name)
+    return [(organisation.id, organisation.name) for organisation in session.scalars(statement)]
+
+
+@router.post("/patients", response_class=HTMLResponse)
+async def patient_create_submit(
+    request: Request, scope: WriteScope, session: SessionDep, context: PageAudit
+) -> Response:
+    values = form_values(await request.form())
+    data, errors = validate_form(PatientCreate, values)
+    if data is not None:
+        try:
+            patient = service.create(session=session, scope=scope, context=context, data=data)
+            return RedirectResponse(f"/clinic/patients/{patient.id}", status_code=status.HTTP_303_SEE_OTHER)
+        except DomainError as err:
+            errors = form_error(err, field="full_name")
+    return _render_patient_form(request, scope, session, values, errors, status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+@router.get("/patients/{patient_id}", response_class=HTMLResponse)
+def patient_page(
+    request: Request, patient_id: IdPath, scope: ReadScope, session: SessionDep, context: PageAudit
+) -> HTMLResponse:
+    patient = service.get(session=session, scope=scope, context=context, patient_id=patient_id, view="progress page")
+    return _render_patient(request, scope, session, patient, {}, {})
+
+
+def _render_patient(
+    request: Request,
+    scope: TenantScope,
+    session: SessionDep,
+    patient: Patient,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    view = progress.progress_view(session=session, patient=patient)
+    sessions = service.get_sessions(session=session, patient=patient)
+    outcomes = service.get_outcomes(session=session, patient=patient)
+    context = {
+        "principal": scope.principal,
+        "patient": patient,
+        "can_write": scope.principal.can(Permission.PATIENT_WRITE, patient.organisation_id),
+        "outcome_plots": [plots.timeline_svg(series) for series in view.outcome_series],
+        "session_plots": [plots.session_bars_svg(title, unit, points) for title, unit, points in view.session_series],
+        "changes": view.changes,
+        "sessions": [(item, headline(item.analysis)) for item in sessions],
+        "outcomes": [service.outcome_read(item) for item in reversed(outcomes)],
+        "values": values,
+        "errors": errors,
+        "berg_items": MEASURES[MeasureCode.BERG_BALANCE].items,
+        "today": service.latest_date_anywhere(),
+        **CHOICES,
+    }
+    return render(request, "clinic/patient.html", context, status_code=status_code)
+
+
+@router.post("/patients/{patient_id}/outcomes", response_class=HTMLResponse)
+async def outcome_create_submit(
+    request: Request, patient_id: IdPath, scope: WriteScope, session: SessionDep, context: PageAudit
+) -> Response:
+    values = form_values(await request.form())
+    fields = {key: value for key, value in values.items() if key not in BERG_ITEM_FIELDS}
+    items = [values.get(name, "") for name in BERG_ITEM_FIELDS]
+    if any(items):
+        fields["item_scores"] = items  # type: ignore[assignment]
+    data, errors = validate_form(OutcomeCreate, fields)
+    if data is not None:
+        try:
+            service.create_outcome(session=session, scope=scope, context=context, patient_id=patient_id, data=data)
+            return RedirectResponse(f"/clinic/patients/{patient_id}#outcomes", status_code=status.HTTP_303_SEE_OTHER)
+        except DomainError as err:
+            errors = form_error(err, field="value")
+    patient = service.get(session=session, scope=scope, context=context, patient_id=patient_id, view="progress page")
+    return _render_patient(request, scope, session, patient, values, errors, status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+@router.get("/patients/{patient_id}/report.pdf")
+def patient_report_download(patient_id: IdPath, scope: ReadScope, session: SessionDep, context: PageAudit) -> Response:
+    patient = service.get(session=session, scope=scope, context=context, patient_id=patient_id, view="report")
+    pdf = progress.progress_report_pdf(session=session, patient=patient, author=scope.principal.full_name)
+    return progress.pdf_response(pdf, patient)
+
+
+# Sessions ----------------------------------------------------------------------------------------------
+
+
+@router.get("/patients/{patient_id}/sessions/new", response_class=HTMLResponse)
+def session_new_page(
+    request: Request, patient_id: IdPath, scope: WriteScope, session: SessionDep, context: PageAudit
+) -> HTMLResponse:
+    patient = service.get(session=session, scope=scope, context=context, patient_id=patient_id, view="new session")
+    return _render_session_form(request, scope, session, patient, {}, {})
+
+
+def _render_session_form(
+    request: Request,
+    scope: TenantScope,
+    session: SessionDep,
+    patient: Patient,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    devices = service.get_devices(
+        session=session, scope=scope.principal.scope(Permission.DEVICE_READ), params=PageParams(limit=200)
+    )
+    context = {
+        "principal": scope.principal,
+        "patient": patient,
+        "device_choices": [("", "—")]
+        + [(str(item.id), item.label) for item in devices.items if item.organisation_id == patient.organisation_id],
+        "values": values,
+        "errors": errors,
+        "formats": ", ".join(readable_suffixes()),
+        "today": service.latest_date_anywhere(),
+        **CHOICES,
+    }
+    return render(request, "clinic/session_new.html", context, status_code=status_code)
+
+
+@router.post("/patients/{patient_id}/sessions", response_class=HTMLResponse)
+async def session_create_submit(
+    request: Request,
+    patient_id: IdPath,
+    scope: WriteScope,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: PageAudit,
+) -> Response:
+    """Create the session and attach its recording in one unit: on any refusal nothing is stored."""
+    form = await request.form()
+    upload = form.get(FILE_FIELD)
+    values = form_values(form)
+    data, errors = validate_form(TherapySessionCreate, _session_fields(values))
+    if data is not None:
+        try:
+            with session.begin_nested():
+                therapy_session = service.create_session(
+                    session=session, scope=scope, context=context, patient_id=patient_id, data=data
+                )
+                if isinstance(upload, UploadFile) and upload.filename:
+                    await _attach_page_upload(session, context, settings, therapy_session, upload)
+            return RedirectResponse(f"/clinic/sessions/{therapy_session.id}", status_code=status.HTTP_303_SEE_OTHER)
+        except DomainError as err:
+            errors = form_error(err, field="session_date")
+    patient = service.get(session=session, scope=scope, context=context, patient_id=patient_id, view="new session")
+    return _render_session_form(request, scope, session, patient, values, errors, status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+def _session_fields(values: dict[str, str]) -> dict[str, Any]:
+    """The form's fields in the API's shape: joint limits from <joint>_min_deg / <joint>_max_deg pairs."""
+    fields: dict[str, Any] = {key: value for key, value in values.items() if not key.endswith(("_min_deg", "_max_deg"))}
+    limits = {}
+    for key in values:
+        if key.endswith("_min_deg"):
+            joint = key.removesuffix("_min_deg")
+            limits[joint] = {"min_deg": values[key], "max_deg": values.get(f"{joint}_max_deg", "")}
+    if limits:
+        fields["joint_limits_deg"] = limits
+    return fields
+
+
+async def _attach_page_upload(
+    session: SessionDep, context: Any, settings: SettingsDep, therapy_session: Any, upload: UploadFile
+) -> None:
+    with recordings.incoming_file(settings.DATA_DIR) as incoming:
+        stored = await recordings.save_upload_file(upload, incoming, max_bytes=settings.MAX_RECORDING_BYTES)
+        await run_in_threadpool(
+            lambda: service.attach_recording(
+                session=session,
+                context=context,
+                therapy_session=therapy_session,
+                incoming=incoming,
+                stored=stored,
+                data_dir=settings.DATA_DIR,
+            )
+        )
+
+
+@router.get("/sessions/{session_id}", response_class=HTMLResponse)
+def session_page(
+    request: Request,
+    session_id: IdPath,
+    scope: ReadScope,
+    session: SessionDep,
+    context: PageAudit,
+    compare: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+) -> HTMLResponse:
+    therapy_session = service.get_session(session=session, scope=scope, context=context, session_id=session_id)
+    others = [
+        item
+        for item in service.get_sessions(session=session, patient=therapy_session.patient)
+        if item.id != therapy_session.id and item.analysis
+    ]
+    compared = next((item for item in others if item.id == compare), None)
+    document = therapy_session.analysis
+    curve_plots = []
+    for kind, (_, _, title, unit) in progress.CURVE_KINDS.items():
+        here = progress.cycle_curves(document, kind, prefix=f"{therapy_session.session_date.isoformat()}: ")
+        there = (
+            ()
+            if compared is None
+            else progress.cycle_curves(compared.analysis, kind, prefix=f"{compared.session_date.isoformat()}: ")
+        )
+        if here:
+            curve_plots.append(plots.cycle_curves_svg(title, unit, here, there))
+    context_ = {
+        "principal": scope.principal,
+        "therapy_session": therapy_session,
+        "patient": therapy_session.patient,
+        "numbers": headline(document),
+        "document": document,
+        "curve_plots": curve_plots,
+        "others": others,
+        "compared": compared,
+    }
+    return render(request, "clinic/session.html", context_)
+
+
+@router.get("/sessions/{session_id}/recording")
+def session_recording_download(
+    session_id: IdPath, scope: ReadScope, session: SessionDep, settings: SettingsDep, context: PageAudit
+) -> FileResponse:
+    therapy_session = service.get_session(
+        session=session, scope=scope, context=context, session_id=session_id, view="download recording"
+    )
+    path = service.recording_file(data_dir=settings.DATA_DIR, therapy_session=therapy_session)
+    return progress.recording_response(path, therapy_session)
+
+
+# Devices -----------------------------------------------------------------------------------------------
+
+
+@router.get("/devices", response_class=HTMLResponse)
+def devices_page(request: Request, scope: DeviceReadScope, session: SessionDep) -> HTMLResponse:
+    return _render_devices(request, scope, session, {}, {})
+
+
+def _render_devices(
+    request: Request,
+    scope: TenantScope,
+    session: SessionDep,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    devices = service.get_devices(session=session, scope=scope, params=PageParams(limit=200, sort="model_name"))
+    manage = scope.principal.scope(Permission.DEVICE_MANAGE)
+    context = {
+        "principal": scope.principal,
+        "devices": devices,
+        "clinics": _clinic_choices(session, manage) if manage.organisation_ids else [],
+        "values": values,
+        "errors": errors,
+    }
+    return render(request, "clinic/devices.html", context, status_code=status_code)
+
+
+@router.post("/devices", response_class=HTMLResponse)
+async def device_create_submit(
+    request: Request, scope: DeviceManageScope, session: SessionDep, context: PageAudit
+) -> Response:
+    values = form_values(await request.form())
+    data, errors = validate_form(DeviceUnitCreate, values)
+    if data is not None:
+        try:
+            service.create_device(session=session, scope=scope, context=context, data=data)
+            return RedirectResponse("/clinic/devices", status_code=status.HTTP_303_SEE_OTHER)
+        except DomainError as err:
+            errors = form_error(err, field="serial_number")
+    return _render_devices(request, scope, session, values, errors, status.HTTP_422_UNPROCESSABLE_CONTENT)

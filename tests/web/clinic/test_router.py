@@ -1,0 +1,192 @@
+"""The clinic API end to end: patients, sessions whose recording upload and analysis are one unit, outcomes."""
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from exohub.signals.io import read_recording
+from exohub.web.audit.models import AuditEvent
+from exohub.web.clinic.models import TherapySession
+from exohub.web.config import Settings
+from tests.web.clinic.conftest import ClinicWorld
+
+API = "/api/v1/clinic"
+
+
+def _new_session(client: TestClient, world: ClinicWorld, **fields: object) -> dict[str, object]:
+    body = {"session_date": "2026-10-01", "device_unit_id": world.device_id, "assistance_level_pct": 60, **fields}
+    response = client.post(f"{API}/patients/{world.patient_id}/sessions", json=body, headers=world.therapist)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _upload(client: TestClient, session_id: object, headers: dict[str, str], name: str, content: bytes):  # type: ignore[no-untyped-def]
+    return client.put(f"{API}/sessions/{session_id}/recording", files={"file": (name, content)}, headers=headers)
+
+
+def _stored_files(settings: Settings) -> list[Path]:
+    folder = settings.DATA_DIR / "recordings"
+    return [path for path in folder.rglob("*") if path.is_file()] if folder.exists() else []
+
+
+def test_create_and_read_a_patient_audits_every_read(
+    client: TestClient, clinic_world: ClinicWorld, session: Session
+) -> None:
+    body = {
+        "organisation_id": clinic_world.clinic.id,
+        "full_name": "Hanako Sato",
+        "date_of_birth": "1961-02-03",
+        "sex": "female",
+        "condition_code": "i63.4",
+        "affected_side": "right",
+        "record_number": "MRN-001",
+    }
+    created = client.post(f"{API}/patients", json=body, headers=clinic_world.therapist)
+    assert created.status_code == 201, created.text
+    patient = created.json()
+    assert patient["condition_code"] == "I63.4"
+    assert "infarction" in patient["condition_label"].lower()
+    before = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "patient.read"))
+    read = client.get(f"{API}/patients/{patient['id']}", headers=clinic_world.therapist)
+    assert read.status_code == 200
+    after = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "patient.read"))
+    assert after == before + 1
+    listed = client.get(f"{API}/patients", params={"q": "Hanako"}, headers=clinic_world.therapist).json()
+    assert [item["id"] for item in listed["items"]] == [patient["id"]]
+
+
+def test_other_clinic_and_admins_do_not_see_patients(client: TestClient, clinic_world: ClinicWorld) -> None:
+    url = f"{API}/patients/{clinic_world.patient_id}"
+    assert client.get(url, headers=clinic_world.other_therapist).status_code == 404
+    assert client.get(url, headers=clinic_world.admin).status_code == 403  # admins manage people, not patients
+    assert client.get(f"{API}/patients", headers=clinic_world.other_therapist).json()["total"] == 0
+
+
+def test_upload_analyses_and_stores_the_recording(
+    client: TestClient, clinic_world: ClinicWorld, walk_csv: Path, settings: Settings
+) -> None:
+    created = _new_session(client, clinic_world)
+    response = _upload(client, created["id"], clinic_world.therapist, "walk.csv", walk_csv.read_bytes())
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["recording"]["format"] == ".csv"
+    assert result["recording"]["duration_s"] > 119
+    assert result["duration_min"] == 2.0
+    summary = result["summary"]
+    # 120 s at about 1.1 s per stride: about 109 strides per leg, two steps per stride.
+    assert 190 <= summary["steps"] <= 230
+    assert 100 <= summary["cadence_steps_per_min"] <= 120
+    assert summary["walking_time_s"] > 100
+    assert summary["up_time_s"] > 110
+    analysis = client.get(f"{API}/sessions/{created['id']}/analysis", headers=clinic_world.therapist).json()
+    assert len(analysis["angle_profiles_deg"]["left_hip_angle"]) == 101
+    download = client.get(f"{API}/sessions/{created['id']}/recording", headers=clinic_world.therapist)
+    assert download.status_code == 200
+    [stored] = _stored_files(settings)
+    assert download.content == stored.read_bytes()
+    assert read_recording(stored).channels == [
+        "left_hip_angle",
+        "left_hip_velocity",
+        "right_hip_angle",
+        "right_hip_velocity",
+    ]
+
+
+def test_a_refused_upload_stores_nothing(
+    client: TestClient, clinic_world: ClinicWorld, walk_csv: Path, settings: Settings, session: Session
+) -> None:
+    created = _new_session(client, clinic_world)
+    truncated = walk_csv.read_bytes()[:5000] + b"0.1,abc\n"
+    cases = [
+        ("walk.csv", truncated, "walk.csv"),
+        ("walk.txt", walk_csv.read_bytes(), "reads recordings ending in"),
+        ("walk.parquet", b"PAR1 not really parquet", "walk.parquet is not a valid recording"),
+        ("walk.csv", b"time_s,left_foot_skin_temp\n0,30\n0.1,30.1\n0.2,30.2\n", "No channel to find gait events from"),
+    ]
+    for name, content, message in cases:
+        response = _upload(client, created["id"], clinic_world.therapist, name, content)
+        assert response.status_code == 422, (name, response.text)
+        problem = response.json()
+        assert message in problem["detail"], problem
+        assert problem["errors"][0]["field"] == "body.file"
+        assert str(settings.DATA_DIR) not in problem["detail"]
+    assert _stored_files(settings) == []
+    assert not any((settings.DATA_DIR / "incoming").iterdir())
+    session.expire_all()
+    assert session.get_one(TherapySession, created["id"]).recording_key is None
+
+
+def test_a_recording_is_never_replaced(client: TestClient, clinic_world: ClinicWorld, walk_csv: Path) -> None:
+    created = _new_session(client, clinic_world)
+    assert _upload(client, created["id"], clinic_world.therapist, "walk.csv", walk_csv.read_bytes()).status_code == 200
+    again = _upload(client, created["id"], clinic_world.therapist, "walk.csv", walk_csv.read_bytes())
+    assert again.status_code == 409
+    assert "never changes" in again.json()["detail"]
+
+
+def test_bad_session_input_names_the_field(client: TestClient, clinic_world: ClinicWorld) -> None:
+    url = f"{API}/patients/{clinic_world.patient_id}/sessions"
+    future = (date.today() + timedelta(days=3)).isoformat()
+    cases = [
+        ({"session_date": future}, "session_date", "future"),
+        (
+            {"session_date": "2026-10-01", "device_unit_id": clinic_world.other_device_id},
+            "device_unit_id",
+            "not a unit",
+        ),
+        ({"session_date": "2026-10-01", "assistance_level_pct": 140}, "body.assistance_level_pct", "100"),
+        (
+            {"session_date": "2026-10-01", "joint_limits_deg": {"left_hip": {"min_deg": 30, "max_deg": 10}}},
+            "body.joint_limits_deg.left_hip",
+            "below",
+        ),
+    ]
+    for body, field, message in cases:
+        response = client.post(url, json=body, headers=clinic_world.therapist)
+        assert response.status_code == 422, (body, response.text)
+        errors = response.json()["errors"]
+        assert errors[0]["field"] == field, errors
+        assert message in errors[0]["message"], errors
+
+
+def test_outcomes_are_checked_and_interpreted(client: TestClient, clinic_world: ClinicWorld) -> None:
+    url = f"{API}/patients/{clinic_world.patient_id}/outcomes"
+    headers = clinic_world.therapist
+    refused = [
+        ({"measure": "tug", "value": -3, "measured_on": "2026-09-01"}, "value"),
+        (
+            {"measure": "berg", "item_scores": [4, 4, 4, 4, 4, 4, 4, 4, 5, 4, 4, 4, 4, 4], "measured_on": "2026-09-01"},
+            "items.8",
+        ),
+        (
+            {
+                "measure": "10mwt_comfortable",
+                "value": 0.5,
+                "measured_on": (date.today() + timedelta(days=2)).isoformat(),
+            },
+            "measured_on",
+        ),
+    ]
+    for body, field in refused:
+        response = client.post(url, json=body, headers=headers)
+        assert response.status_code == 422, (body, response.text)
+        assert response.json()["errors"][0]["field"] == field
+    for on, speed in (("2026-06-01", 0.42), ("2026-07-15", 0.51), ("2026-09-01", 0.63)):
+        response = client.post(
+            url, json={"measure": "10mwt_comfortable", "value": speed, "measured_on": on}, headers=headers
+        )
+        assert response.status_code == 201, response.text
+    berg = client.post(
+        url, json={"measure": "berg", "item_scores": [3] * 14, "measured_on": "2026-09-01"}, headers=headers
+    )
+    assert berg.json()["value"] == 42
+    assert client.get(url, headers=headers).json()[0]["coding"]["system"]
+    progress = client.get(f"{API}/patients/{clinic_world.patient_id}/progress", headers=headers).json()
+    [change] = progress["changes"]
+    assert change["change"] == 0.21
+    assert change["meaningful"] is True and change["improved"] is True
+    assert "Tilson" in change["text"]
+    assert [point["value"] for point in progress["outcomes"]["10mwt_comfortable"]] == [0.42, 0.51, 0.63]
