@@ -79,10 +79,10 @@ _HEADER_FILL = colors.HexColor("#e8eef4")
 _ZEBRA_FILL = colors.HexColor("#f6f8fa")
 
 # Hangul, CJK punctuation, kana, ideographs (with extension A and the compatibility block), full-width forms and
-# the supplementary ideograph planes: characters DejaVu Sans has no glyph for.
-_CJK = re.compile(
-    "[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]+"
-)
+# the supplementary ideograph planes: characters DejaVu Sans has no glyph for. A run takes in the spaces between
+# its words ("이 선생님" stays one run): a lone one-character run is dropped by pdfium's text extraction.
+_CJK_CHAR = "[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]"
+_CJK = re.compile(f"{_CJK_CHAR}+(?:[ \u3000]+{_CJK_CHAR}+)*")
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 _FONT_LOCK = threading.Lock()
