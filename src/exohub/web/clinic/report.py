@@ -488,7 +488,7 @@ def _sessions(report: ProgressReport, width: float) -> list[Flowable]:
             markup(session.assistance) or _MISSING,
         ]
         rows.append([Paragraph(cell, styles["cell"]) for cell in cells])
-    widths = (22 * mm, 34 * mm, 18 * mm, 16 * mm, 22 * mm, 21 * mm)
+    widths = (22 * mm, 30 * mm, 18 * mm, 16 * mm, 22 * mm, 25 * mm)
     story: list[Flowable] = [heading, _table(rows, (*widths, width - sum(widths)))]
     if len(latest_first) > len(shown):
         hidden = len(latest_first) - len(shown)
