@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint types pytest test-db browser-deps bench-api bench-signals serve clean model
+.PHONY: demo test lint types pytest test-db browser-deps bench-api bench-signals bench-clinic serve clean model
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ $(REFERENCE)/.installed:
 
 bench-signals: $(STAMP) $(REFERENCE)/.installed
 	$(BIN)/python benchmarks/bench_signals.py --reference-python $(REFERENCE)/bin/python
+
+# Clinic upload benchmark: the 1-hour session as Parquet, CSV and EDF, each uploaded through PUT
+# /api/v1/clinic/sessions/{id}/recording of `exohub serve` on SQLite (read, analysed, stored); the goal is 10 s.
+bench-clinic: $(STAMP)
+	$(BIN)/python benchmarks/bench_clinic.py
 
 clean:
 	rm -rf $(VENV) $(REFERENCE) .pytest_cache .mypy_cache .ruff_cache .hypothesis
