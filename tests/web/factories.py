@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from exohub.web.accounts import auth
 from exohub.web.accounts.models import Membership, Organisation, User
-from exohub.web.config import Settings
 from exohub.web.clinic.models import AffectedSide, DeviceUnit, Patient, Sex, TherapySession
+from exohub.web.config import Settings
 from exohub.web.consortium.models import Alliance, AllianceGoal, AllianceMember
 from exohub.web.database import utcnow
 from exohub.web.models.models import ModelStatus, ModelVersion

@@ -14,6 +14,7 @@ Each later domain adds to it, in its own section:
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
@@ -21,8 +22,9 @@ from sqlalchemy.orm import Session
 from exohub.web.accounts.models import Organisation, User
 from exohub.web.audit import service as audit
 from exohub.web.audit.service import AuditContext
+from exohub.web.clinic.models import OutcomeMeasurement
 from exohub.web.tenancy import Role
-from tests.web.factories import make_model_version
+from tests.web.factories import make_device_unit, make_model_version, make_patient, make_therapy_session
 
 
 @dataclass
@@ -168,3 +170,65 @@ TENANT_LISTS += [
     TenantEndpoint("GET", "/models", kind="page"),
 ]
 WORLD_BUILDERS.append(_models_world)
+
+
+# clinic ------------------------------------------------------------------------------------------------
+# Patients, their sessions, recordings and outcomes are identifiable and never leave their clinic; device
+# units belong to one organisation too.
+
+
+def _clinic_world(session: Session, clinic: Clinic) -> None:
+    organisation = clinic.organisation
+    patient = make_patient(session, organisation, full_name=f"Private Patient {organisation.id}")
+    device = make_device_unit(session, organisation, serial_number=f"SERIAL-{organisation.id}-PRIVATE")
+    therapy_session = make_therapy_session(session, patient)
+    therapy_session.notes = f"session-note-{organisation.id}"
+    outcome = OutcomeMeasurement(
+        organisation_id=organisation.id,
+        patient_id=patient.id,
+        measure="tug",
+        value=17.5,
+        measured_on=date(2026, 9, 1),
+        notes=f"outcome-note-{organisation.id}",
+    )
+    session.add(outcome)
+    session.flush()
+    clinic.ids.update(patient_id=patient.id, device_id=device.id, session_id=therapy_session.id, outcome_id=outcome.id)
+    clinic.markers.extend([patient.full_name, device.serial_number, therapy_session.notes, outcome.notes])
+
+
+_SESSION = {"session_date": "2026-10-02"}
+_OUTCOME = {"measure": "10mwt_comfortable", "value": 0.5, "measured_on": "2026-10-02"}
+
+TENANT_ENDPOINTS += [
+    TenantEndpoint("GET", "/api/v1/clinic/patients/{patient_id}"),
+    TenantEndpoint("PATCH", "/api/v1/clinic/patients/{patient_id}", {"goals": "Walk to the shop"}),
+    TenantEndpoint("GET", "/api/v1/clinic/patients/{patient_id}/progress"),
+    TenantEndpoint("GET", "/api/v1/clinic/patients/{patient_id}/report.pdf"),
+    TenantEndpoint("GET", "/api/v1/clinic/patients/{patient_id}/sessions"),
+    TenantEndpoint("POST", "/api/v1/clinic/patients/{patient_id}/sessions", _SESSION),
+    TenantEndpoint("GET", "/api/v1/clinic/patients/{patient_id}/outcomes"),
+    TenantEndpoint("POST", "/api/v1/clinic/patients/{patient_id}/outcomes", _OUTCOME),
+    TenantEndpoint("DELETE", "/api/v1/clinic/outcomes/{outcome_id}"),
+    TenantEndpoint("GET", "/api/v1/clinic/sessions/{session_id}"),
+    TenantEndpoint("DELETE", "/api/v1/clinic/sessions/{session_id}"),
+    TenantEndpoint("GET", "/api/v1/clinic/sessions/{session_id}/analysis"),
+    TenantEndpoint("PUT", "/api/v1/clinic/sessions/{session_id}/recording"),
+    TenantEndpoint("GET", "/api/v1/clinic/sessions/{session_id}/recording"),
+    TenantEndpoint("GET", "/api/v1/clinic/devices/{device_id}"),
+    TenantEndpoint("GET", "/clinic/patients/{patient_id}", kind="page"),
+    TenantEndpoint("POST", "/clinic/patients/{patient_id}/outcomes", _OUTCOME, kind="page"),
+    TenantEndpoint("GET", "/clinic/patients/{patient_id}/report.pdf", kind="page"),
+    TenantEndpoint("GET", "/clinic/patients/{patient_id}/sessions/new", kind="page"),
+    TenantEndpoint("POST", "/clinic/patients/{patient_id}/sessions", _SESSION, kind="page"),
+    TenantEndpoint("GET", "/clinic/sessions/{session_id}", kind="page"),
+    TenantEndpoint("GET", "/clinic/sessions/{session_id}/recording", kind="page"),
+]
+TENANT_LISTS += [
+    TenantEndpoint("GET", "/api/v1/clinic/patients"),
+    TenantEndpoint("GET", "/api/v1/clinic/devices"),
+    TenantEndpoint("GET", "/clinic/patients", kind="page"),
+    TenantEndpoint("GET", "/clinic/patients/new", kind="page"),
+    TenantEndpoint("GET", "/clinic/devices", kind="page"),
+]
+WORLD_BUILDERS.append(_clinic_world)

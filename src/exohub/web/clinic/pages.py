@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from exohub.signals.io import readable_suffixes
 from exohub.web.accounts.models import Organisation
@@ -211,6 +211,21 @@ async def session_create_submit(
 ) -> Response:
     """Create the session and attach its recording in one unit: on any refusal nothing is stored."""
     form = await request.form()
+    try:
+        return await _create_session_from_form(request, patient_id, scope, session, settings, context, form)
+    finally:
+        await form.close()  # the parser spooled the file to a temporary file
+
+
+async def _create_session_from_form(
+    request: Request,
+    patient_id: int,
+    scope: TenantScope,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: Any,
+    form: FormData,
+) -> Response:
     upload = form.get(FILE_FIELD)
     values = form_values(form)
     data, errors = validate_form(TherapySessionCreate, _session_fields(values))

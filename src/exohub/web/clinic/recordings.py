@@ -82,9 +82,9 @@ def read_upload(path: Path, filename: str) -> Recording:
         reason = str(err).replace(str(readable), filename)  # the server's paths stay on the server
         raise InvalidInputError(f"{filename} is not a valid recording: {reason}", field=_FIELD) from err
     except Exception as err:  # third-party readers of an untrusted file: whatever they raise means "unreadable"
+        reason = str(err).replace(str(readable), filename)
         raise InvalidInputError(
-            f"{filename} could not be read as {suffix} ({type(err).__name__}: {str(err).replace(str(readable), filename)}); "
-            "it may be truncated or "
+            f"{filename} could not be read as {suffix} ({type(err).__name__}: {reason}); it may be truncated or "
             "in another format.",
             field=_FIELD,
         ) from err

@@ -1,0 +1,123 @@
+"""Clinic pages as a therapist uses them: a patient, a session with its recording, an outcome, progress, the PDF."""
+
+import re
+from pathlib import Path
+
+import pypdfium2
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exohub.web.accounts.models import Organisation
+from exohub.web.clinic.models import Patient, TherapySession
+from exohub.web.config import Settings
+from exohub.web.tenancy import Role
+from tests.web import factories
+
+
+def _therapist(client: TestClient, session: Session) -> tuple[Organisation, str]:
+    clinic = factories.make_organisation(session, name="Sakura Page Clinic")
+    factories.make_device_unit(session, clinic, serial_number="H2-PAGES")
+    user = factories.make_user(session, roles=[(clinic, Role.THERAPIST)])
+    session.commit()
+    assert factories.sign_in_page(client, user).status_code == 303
+    return clinic, factories.csrf_of(client.get("/clinic/patients").text)
+
+
+def _location_id(response: object, prefix: str) -> int:
+    location = response.headers["location"]  # type: ignore[attr-defined]
+    match = re.fullmatch(rf"{prefix}/(\d+)(#.*)?", location)
+    assert match, location
+    return int(match.group(1))
+
+
+def test_therapist_flow_patient_session_outcome_report(
+    client: TestClient, session: Session, walk_csv: Path, settings: Settings
+) -> None:
+    clinic, csrf = _therapist(client, session)
+    form = {
+        "csrf_token": csrf,
+        "organisation_id": str(clinic.id),
+        "full_name": "Sato <b>Hanako</b>",
+        "date_of_birth": "1959-05-06",
+        "sex": "female",
+        "condition_code": "I63.9",
+        "affected_side": "left",
+        "consent_status": "granted",
+    }
+    created = client.post("/clinic/patients", data=form, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    patient_id = _location_id(created, "/clinic/patients")
+    page = client.get(f"/clinic/patients/{patient_id}").text
+    assert "Sato &lt;b&gt;Hanako&lt;/b&gt;" in page  # escaped, never markup
+
+    new_session = client.get(f"/clinic/patients/{patient_id}/sessions/new").text
+    device_value = re.search(r'<option value="(\d+)" >StrideWorks', new_session)
+    assert device_value, new_session
+    fields = {
+        "csrf_token": csrf,
+        "session_date": "2026-10-05",
+        "device_unit_id": device_value.group(1),
+        "assist_mode": "assist_as_needed",
+        "assistance_level_pct": "50",
+    }
+    posted = client.post(
+        f"/clinic/patients/{patient_id}/sessions",
+        data=fields,
+        files={"file": ("walk.csv", walk_csv.read_bytes(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303, posted.text
+    session_id = _location_id(posted, "/clinic/sessions")
+    session_page = client.get(f"/clinic/sessions/{session_id}").text
+    assert "What the recording shows" in session_page
+    assert session_page.count("<svg") >= 1 and "Joint angles over the gait cycle" in session_page
+
+    for on, speed in (("2026-08-01", "0.40"), ("2026-10-05", "0.58")):
+        saved = client.post(
+            f"/clinic/patients/{patient_id}/outcomes",
+            data={"csrf_token": csrf, "measure": "10mwt_comfortable", "value": speed, "measured_on": on},
+            follow_redirects=False,
+        )
+        assert saved.status_code == 303, saved.text
+    refused = client.post(
+        f"/clinic/patients/{patient_id}/outcomes",
+        data={"csrf_token": csrf, "measure": "tug", "value": "-3", "measured_on": "2026-10-05"},
+    )
+    assert refused.status_code == 422
+    assert "Timed Up and Go" in refused.text and "-3" in refused.text
+
+    progress = client.get(f"/clinic/patients/{patient_id}").text
+    assert "meaningful improvement" in progress
+    assert progress.count("<svg") >= 2
+
+    report = client.get(f"/clinic/patients/{patient_id}/report.pdf")
+    assert report.status_code == 200
+    assert report.headers["content-type"] == "application/pdf"
+    assert "Hanako" not in report.headers["content-disposition"]  # file names travel; names stay inside
+    pdf = pypdfium2.PdfDocument(report.content)
+    text = pdf[0].get_textpage().get_text_range()
+    assert "Sato <b>Hanako</b>" in text
+    assert "10-metre walk" in text or "10 m" in text or "10MWT" in text
+
+
+def test_a_refused_recording_creates_no_session(
+    client: TestClient, session: Session, settings: Settings, walk_csv: Path
+) -> None:
+    clinic, csrf = _therapist(client, session)
+    patient = factories.make_patient(session, clinic)
+    session.commit()
+    response = client.post(
+        f"/clinic/patients/{patient.id}/sessions",
+        data={"csrf_token": csrf, "session_date": "2026-10-05"},
+        files={"file": ("walk.csv", walk_csv.read_bytes()[:3000] + b"1.0,broken\n", "text/csv")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 422
+    assert "Nothing was saved" in response.text and "walk.csv" in response.text
+    session.expire_all()
+    assert session.scalars(select(TherapySession).where(TherapySession.patient_id == patient.id)).all() == []
+    assert not (settings.DATA_DIR / "recordings").exists() or not any(
+        (settings.DATA_DIR / "recordings").rglob("*.parquet")
+    )
+    assert session.get(Patient, patient.id) is not None
