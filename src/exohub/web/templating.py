@@ -14,6 +14,7 @@ from exohub.web.errors import PermissionDeniedError, Problem
 from exohub.web.fields import country_name
 from exohub.web.security import new_token, tokens_equal
 from exohub.web.tenancy import Principal
+from exohub.web.uploads import MULTIPART_OVERHEAD_BYTES, ContentTooLargeError
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals.update(version=__version__, country_name=country_name, may_read_audit=audit_service.may_read)
@@ -36,10 +37,22 @@ async def verify_csrf(request: Request) -> None:
     if request.method in SAFE_METHODS:
         return
     expected = request.session.get("csrf")
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        _check_upload_allowed(request)
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     if not expected or not isinstance(sent, str) or not tokens_equal(sent, expected):
         raise PermissionDeniedError("This form expired or did not come from exohub; reload the page and try again.")
+
+
+def _check_upload_allowed(request: Request) -> None:
+    """A page form with a file is parsed (spooled to disk) only for a signed-in visitor, and within the size limit."""
+    if not request.session.get("token"):
+        raise PermissionDeniedError("Sign in before sending files.")
+    declared = request.headers.get("content-length", "")
+    max_bytes = request.app.state.settings.MAX_RECORDING_BYTES + MULTIPART_OVERHEAD_BYTES
+    if not declared.isdigit() or int(declared) > max_bytes:
+        raise ContentTooLargeError(f"Send files of at most {max_bytes} bytes, with their length declared.")
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:

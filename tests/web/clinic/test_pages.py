@@ -121,3 +121,19 @@ def test_a_refused_recording_creates_no_session(
         (settings.DATA_DIR / "recordings").rglob("*.parquet")
     )
     assert session.get(Patient, patient.id) is not None
+
+
+def test_files_are_parsed_only_for_signed_in_visitors(client: TestClient, session: Session) -> None:
+    clinic = factories.make_organisation(session)
+    patient = factories.make_patient(session, clinic)
+    session.commit()
+    csrf = factories.csrf_of(client.get("/login").text)  # anyone gets a token with the login form
+    response = client.post(
+        f"/clinic/patients/{patient.id}/sessions",
+        data={"csrf_token": csrf, "session_date": "2026-10-05"},
+        files={"file": ("walk.csv", b"x" * 100_000, "text/csv")},
+        headers={"accept": "application/json"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert "Sign in before sending files" in response.json()["detail"]
