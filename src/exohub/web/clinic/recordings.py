@@ -47,9 +47,13 @@ def new_key() -> str:
 
 @contextmanager
 def incoming_file(data_dir: Path) -> Iterator[Path]:
-    """A fresh path in the incoming folder, removed (with any sibling named after it) when the block ends."""
+    """A fresh path in the incoming folder, removed (with any sibling named after it) when the block ends.
+
+    Files a killed process left behind are swept first (:func:`sweep_incoming`).
+    """
     folder = incoming_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    sweep_incoming(data_dir)
     path = folder / f"{new_key()}.upload"
     try:
         yield path
