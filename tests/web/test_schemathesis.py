@@ -30,7 +30,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
         upgrade(url)
         engine = make_engine(url, pool_size=2)
         for session in unit_of_work(make_sessionmaker(engine)):
-            seed_demo(session)
+            seed_demo(session, data_dir=directory)
         settings = Settings(ENVIRONMENT="test", SECRET_KEY=SECRET_KEY, DATA_DIR=directory, DATABASE_URL=url)
         yield create_app(settings, engine=engine)
         engine.dispose()

@@ -76,7 +76,7 @@ def demo(
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     for session in unit_of_work(make_sessionmaker(engine)):
-        logins = seed_demo(session)
+        logins = seed_demo(session, data_dir=settings.DATA_DIR)
     typer.echo(f"Demo database: {settings.database_url.removeprefix('sqlite:///')}\n")
     typer.echo(f"{'role':<18} {'email':<36} {'password':<12} organisation")
     for login in logins:

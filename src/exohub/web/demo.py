@@ -1,11 +1,13 @@
 """The demo consortium: an Asia-Pacific alliance with clinics in five countries and a login for every role.
 
 Everything is created through the services, so the demo exercises the same rules and audit trail as
-real use.
+real use. The clinics' patients, their sessions with recordings and their outcomes come from
+:func:`exohub.web.clinic.demo.seed_clinic_demo`.
 """
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -13,6 +15,7 @@ from exohub.web.accounts import service as accounts
 from exohub.web.accounts.models import Organisation
 from exohub.web.accounts.schemas import MemberCreate, OrganisationCreate, UserCreate
 from exohub.web.audit.service import AuditContext
+from exohub.web.clinic.demo import seed_clinic_demo
 from exohub.web.consortium import service as consortium
 from exohub.web.consortium.schemas import AllianceCreate, AllianceMemberCreate, GoalCreate
 from exohub.web.tenancy import SYSTEM, OrganisationKind, Role
@@ -71,8 +74,11 @@ class DemoLogin:
     organisation: str
 
 
-def seed_demo(session: Session) -> list[DemoLogin]:
-    """Create the demo alliance in an empty database and return the logins to print."""
+def seed_demo(session: Session, *, data_dir: Path) -> list[DemoLogin]:
+    """Create the demo alliance in an empty database and return the logins to print.
+
+    ``data_dir`` is the served ``DATA_DIR``: the demo patients' session recordings are stored under it.
+    """
     system = AuditContext(actor_user_id=None, address="exohub demo")
     operator = accounts.create_user(
         session=session,
@@ -90,16 +96,17 @@ def seed_demo(session: Session) -> list[DemoLogin]:
             data=OrganisationCreate(name=name, kind=kind, country_code=country, city=city),
         )
     logins = [DemoLogin("platform operator", operator.email, DEMO_PASSWORD, "—")]
+    staff: dict[str, int] = {}
     for local_part, full_name, org_key, role in PEOPLE:
         organisation = organisations[org_key]
         email = f"{local_part}@{DEMO_DOMAIN}"
-        accounts.add_member(
+        staff[local_part] = accounts.add_member(
             session=session,
             scope=SYSTEM.scope_everywhere(),
             context=system,
             organisation_id=organisation.id,
             data=MemberCreate(email=email, role=role, full_name=full_name, password=DEMO_PASSWORD),
-        )
+        ).user_id
         logins.append(DemoLogin(role.value.replace("_", " "), email, DEMO_PASSWORD, organisation.name))
 
     alliance = consortium.create(
@@ -128,4 +135,5 @@ def seed_demo(session: Session) -> list[DemoLogin]:
             alliance_id=alliance.id,
             data=GoalCreate(title=title, metric=metric, target_value=target, deadline_date=deadline),
         )
+    seed_clinic_demo(session, data_dir=data_dir, organisations=organisations, staff=staff)
     return logins
