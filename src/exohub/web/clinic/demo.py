@@ -44,7 +44,7 @@ DEMO_ADDRESS = "exohub demo"
 LOOP_RATE_HZ = 100.0
 """The assistance loop's rate in the demo recordings."""
 HISTORY_ENDS_DAYS_AGO = 7
-"""The last demo session is this many days (or up to six more, to reach the patient's weekday) before today."""
+"""The last demo session is about this many days before today (within 3 days, on the patient's weekday)."""
 SEED = 20260115
 
 MANUFACTURER = "StrideWorks"
@@ -549,10 +549,11 @@ def _seed_patient(
 def session_dates(patient: DemoPatient, *, today: date, rng: np.random.Generator) -> list[date]:
     """The patient's session dates, oldest first: on their weekday, the last about a week before ``today``.
 
-    Sessions are ``weeks_between_sessions`` apart, with now and then a week missed (a holiday, a cold).
+    The last is the patient's weekday nearest to :data:`HISTORY_ENDS_DAYS_AGO` days ago (4 to 10 days ago);
+    sessions are ``weeks_between_sessions`` apart, with now and then a week missed (a holiday, a cold).
     """
     last = today - timedelta(days=HISTORY_ENDS_DAYS_AGO)
-    last -= timedelta(days=(last.weekday() - patient.weekday) % 7)
+    last += timedelta(days=(patient.weekday - last.weekday() + 3) % 7 - 3)
     dates = [last]
     while len(dates) < patient.n_sessions:
         gap_weeks = patient.weeks_between_sessions + (1 if rng.random() < 0.1 else 0)
@@ -565,7 +566,7 @@ def assessment_indices(n_sessions: int, weeks_between_sessions: int) -> list[int
     step = max(4 // weeks_between_sessions, 1)
     indices = list(range(0, n_sessions, step))
     if indices[-1] != n_sessions - 1:
-        if len(indices) > 1 and n_sessions - 1 - indices[-1] < step / 2:
+        if len(indices) > 1 and n_sessions - 1 - indices[-1] <= step / 2:
             indices.pop()
         indices.append(n_sessions - 1)
     return indices
