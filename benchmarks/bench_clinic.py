@@ -89,6 +89,7 @@ class FormatResult:
     best_upload_s: float
     server_peak_rss_mib: float | None
     split_s: dict[str, float]
+    split_peak_mib: dict[str, float | None]
     analysis_json_bytes: int
 
     @property
@@ -222,8 +223,12 @@ def reset_peak_rss(pid: int) -> bool:
 # The server's work, in this process ----------------------------------------------------------------------------------
 
 
-def server_split(path: Path, folder: Path) -> tuple[dict[str, float], int]:
-    """Time the server's stages on ``path`` in this process, once; return them and the analysis document's size."""
+def server_split(path: Path, folder: Path, *, repeats: int) -> tuple[dict[str, float], dict[str, float | None], int]:
+    """Time the server's stages on ``path`` in this process (best of ``repeats``).
+
+    Returns the seconds per stage, the memory each stage added at its peak (MiB above the resident memory before it,
+    None where /proc does not tell) and the size of the analysis document as JSON.
+    """
 
     def sha256() -> str:
         digest = hashlib.sha256()
@@ -232,14 +237,46 @@ def server_split(path: Path, folder: Path) -> tuple[dict[str, float], int]:
                 digest.update(chunk)
         return digest.hexdigest()
 
-    split = {"hash": timed(sha256)[0]}
-    split["read"], recording = timed(lambda: read_recording(path))
-    split["analyse"], document = timed(lambda: analyse_session_recording(recording))
-    split["json"], text = timed(lambda: json.dumps(document))
     store = folder / "split.parquet"
-    split["store"] = timed(lambda: write_parquet(recording, store))[0]
-    store.unlink()
-    return split, len(text.encode())
+    seconds: dict[str, float] = {}
+    memory: dict[str, float | None] = {}
+    for _ in range(repeats):
+        _staged(seconds, memory, "hash", sha256)
+        recording = _staged(seconds, memory, "read", read_recording, path)
+        document = _staged(seconds, memory, "analyse", analyse_session_recording, recording)
+        text = _staged(seconds, memory, "json", json.dumps, document)
+        _staged(seconds, memory, "store", write_parquet, recording, store)
+        store.unlink()
+        del recording, document
+    return seconds, memory, len(text.encode())
+
+
+def _staged(
+    seconds: dict[str, float], memory: dict[str, float | None], name: str, action: Callable[..., Any], *args: Any
+) -> Any:
+    """Run stage ``name``, ``action(*args)``, and return its result.
+
+    Its best time goes to ``seconds[name]``, its largest peak memory increase to ``memory[name]``.
+    """
+    pid = os.getpid()
+    before = _resident_mib(pid)
+    can_reset = reset_peak_rss(pid)
+    elapsed, result = timed(lambda: action(*args))
+    peak = peak_rss_mib(pid)
+    seconds[name] = min(elapsed, seconds.get(name, elapsed))
+    if can_reset and peak is not None and before is not None:
+        memory[name] = max(peak - before, memory.get(name) or 0.0)
+    else:
+        memory[name] = None
+    return result
+
+
+def _resident_mib(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), None)
 
 
 # Main ----------------------------------------------------------------------------------------------------------------
@@ -286,7 +323,9 @@ def benchmark(args: argparse.Namespace, folder: Path) -> list[FormatResult]:
             raise BenchError(f"{err}\nserver log (tail):\n{server.log_tail()}") from err
     out = []
     for name, path, write_s, times, peak in results:
-        split, json_bytes = ({}, 0) if args.no_split else server_split(path, folder)
+        split, memory, json_bytes = (
+            ({}, {}, 0) if args.split_repeats == 0 else server_split(path, folder, repeats=args.split_repeats)
+        )
         out.append(
             FormatResult(
                 format=name,
@@ -296,6 +335,7 @@ def benchmark(args: argparse.Namespace, folder: Path) -> list[FormatResult]:
                 best_upload_s=round(min(times), 3),
                 server_peak_rss_mib=None if peak is None else round(peak, 1),
                 split_s={stage: round(seconds, 3) for stage, seconds in split.items()},
+                split_peak_mib={stage: None if mib is None else round(mib, 1) for stage, mib in memory.items()},
                 analysis_json_bytes=json_bytes,
             )
         )
@@ -326,6 +366,11 @@ def table(document: dict[str, Any]) -> str:
             f"{'-' if rest is None else f'{rest:.2f}':>6} {row['analysis_json_bytes'] / 1e6:>8.2f} {peak:>13}  "
             f"{'PASS' if row['best_upload_s'] <= GOAL_S else 'FAIL'}"
         )
+    lines.append("\nmemory each server stage adds at its peak, MiB (in the benchmark's process):")
+    for row in document["results"]:
+        peaks = row["split_peak_mib"]
+        shown = ", ".join(f"{stage} {'-' if mib is None else f'+{mib:,.0f}'}" for stage, mib in peaks.items())
+        lines.append(f"  {row['format']:<8} {shown or '-'}")
     before, after = document["load_before"], document["load_after"]
     lines += [
         "",
@@ -351,12 +396,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration-s", type=float, default=3600.0, help="length of the session (default 3600)")
     parser.add_argument("--repeats", type=int, default=3, help="uploads per format; the best counts (default 3)")
     parser.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS), help="formats to upload")
-    parser.add_argument("--no-split", action="store_true", help="skip the in-process split of the server's work")
+    parser.add_argument(
+        "--split-repeats",
+        type=int,
+        default=1,
+        help="runs of the in-process split of the server's work, best counts; 0 skips it (default 1)",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to save the JSON (default %(default)s)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    if args.split_repeats < 0:
+        parser.error(f"--split-repeats must be 0 or more, got {args.split_repeats}")
     return args
 
 
