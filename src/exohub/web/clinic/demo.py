@@ -42,7 +42,7 @@ from exohub.web.uploads import StoredFile
 
 DEMO_ADDRESS = "exohub demo"
 LOOP_RATE_HZ = 100.0
-"""The assistance loop's rate in the demo recordings."""
+"""The assistance loop's rate in the demo recordings (100 Hz rather than 200 Hz halves the seeding time)."""
 HISTORY_ENDS_DAYS_AGO = 7
 """The last demo session is about this many days before today (within 3 days, on the patient's weekday)."""
 SEED = 20260115
@@ -55,9 +55,9 @@ FULL_EXTENSION_NM = 9.0
 UNAFFECTED_SIDE_SHARE = 0.6
 HIP_LIMITS_DEG = {"min_deg": -20.0, "max_deg": 60.0}
 
-# Berg item difficulty (same order as BERG_ITEMS), on the scale of the patient's balance ability: sitting
-# unsupported is the easiest item, standing on one leg the hardest (item ordering as in Rasch analyses of the
-# scale after stroke). An item scores 2 when ability equals its difficulty; each unit of ability adds 1.5 points.
+# Berg item difficulty (same order as BERG_ITEMS), on the scale of the patient's balance ability: illustrative
+# values, not fitted to data, that make sitting unsupported the easiest item and standing on one leg the hardest.
+# An item scores 2 when ability equals its difficulty; each unit of ability adds 1.5 points.
 _BERG_DIFFICULTY = (-1.3, -1.1, -3.0, -1.5, -1.2, -0.7, -0.4, 0.0, 0.2, 0.1, 0.9, 1.2, 1.5, 2.2)
 _BERG_SLOPE = 1.5
 assert len(_BERG_DIFFICULTY) == len(BERG_ITEMS)  # noqa: S101 - a module invariant, checked at import
@@ -98,6 +98,8 @@ class Incident:
 
 @dataclass(frozen=True)
 class DemoPatient:
+    """One demo patient: who they are, their course, and how often they come (``clinic``: a key of CLINICS)."""
+
     clinic: str
     record_number: str
     full_name: str
@@ -124,6 +126,8 @@ class DemoPatient:
 
 @dataclass(frozen=True)
 class DemoClinic:
+    """Who treats and assesses in a demo clinic, its time zone (for the recordings' dates) and its units."""
+
     therapist: str
     """Local part of the demo login that runs the sessions."""
     assessor: str
