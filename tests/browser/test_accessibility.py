@@ -25,6 +25,14 @@ PAGES = {
         "/organisations/2/members",
     ],
     "programme": ["/dashboard", "/alliances/1"],
+    "therapist.jp": [
+        "/clinic/patients",
+        "/clinic/patients/new",
+        "/clinic/devices",
+        "/clinic/patients/1",
+        "/clinic/patients/1/sessions/new",
+        "/clinic/sessions/1",
+    ],
 }
 
 
