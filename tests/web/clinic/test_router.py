@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from exohub.signals.io import read_recording
 from exohub.web.audit.models import AuditEvent
+from exohub.web.clinic.analysis import analyse_session_recording, headline
+from exohub.web.clinic.demo import PATIENTS, Incident, session_recording
 from exohub.web.clinic.models import TherapySession
 from exohub.web.config import Settings
 from tests.web.clinic.conftest import ClinicWorld
@@ -190,3 +192,26 @@ def test_outcomes_are_checked_and_interpreted(client: TestClient, clinic_world: 
     assert change["meaningful"] is True and change["improved"] is True
     assert "Tilson" in change["text"]
     assert [point["value"] for point in progress["outcomes"]["10mwt_comfortable"]] == [0.42, 0.51, 0.63]
+
+
+def test_headline_of_a_control_session_log() -> None:
+    """A session log of the real-time loop: assistance per actuator and its safety events reach the headline."""
+    stroke = PATIENTS[0]
+    recording = session_recording(
+        stroke,
+        progress=0.5,
+        assistance_level_pct=60.0,
+        duration_s=30.0,
+        device_name="StrideWorks H2",
+        incident=Incident(session_index=0, kind="communication_loss", note="link dropped"),
+    )
+    numbers = headline(analyse_session_recording(recording))
+    assert numbers is not None
+    assert set(numbers.assistance) == {"left_hip_torque", "right_hip_torque"}
+    assert all((values["positive_work_j"] or 0) > 0 for values in numbers.assistance.values())
+    # The affected (left) side gets more assistance.
+    assert (
+        numbers.assistance["left_hip_torque"]["mean_abs_torque_nm"]
+        > numbers.assistance["right_hip_torque"]["mean_abs_torque_nm"]
+    )  # type: ignore[operator]
+    assert numbers.safety_events >= 1

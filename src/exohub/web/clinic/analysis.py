@@ -54,6 +54,8 @@ class Headline:
     mean_assistance_torque_nm: float | None
     safety_events: int
     rom_deg: dict[str, float]
+    assistance: dict[str, dict[str, float | None]]
+    """Per torque channel: ``mean_abs_torque_nm``, ``peak_abs_torque_nm`` and ``positive_work_j`` of the session."""
 
 
 def headline(document: dict[str, Any] | None) -> Headline | None:
@@ -76,7 +78,23 @@ def headline(document: dict[str, Any] | None) -> Headline | None:
         mean_assistance_torque_nm=_mean_assistance(document.get("assistance")),
         safety_events=sum(event.get("kind") != "reset" for event in document.get("safety_events", [])),
         rom_deg={name: value for name, value in summary.get("rom_deg", {}).items() if value is not None},
+        assistance={name: _session_assistance(bins) for name, bins in (document.get("assistance") or {}).items()},
     )
+
+
+def _session_assistance(bins: dict[str, list[float | None]]) -> dict[str, float | None]:
+    """One channel's assistance over the session, from its time bins (weighted by the time each bin covers)."""
+    covered = [value or 0.0 for value in bins.get("covered_s", [])]
+    means = bins.get("mean_abs_torque_nm", [])
+    weighted = [(c, m) for c, m in zip(covered, means, strict=False) if m is not None and c > 0]
+    total_s = sum(c for c, _ in weighted)
+    peaks = [value for value in bins.get("peak_abs_torque_nm", []) if value is not None]
+    work = [value for value in bins.get("positive_work_j", []) if value is not None]
+    return {
+        "mean_abs_torque_nm": sum(c * m for c, m in weighted) / total_s if total_s else None,
+        "peak_abs_torque_nm": max(peaks) if peaks else None,
+        "positive_work_j": sum(work) if work else None,
+    }
 
 
 def _mean_assistance(assistance: dict[str, dict[str, list[float | None]]] | None) -> float | None:
