@@ -25,7 +25,9 @@ What it measures
       1 MiB chunks, as the upload is hashed while it is received), ``read`` (``read_recording``), ``analyse``
       (``analyse_session_recording``: ``analyse_gait`` plus the safety events), ``json`` (``json.dumps`` of the
       analysis document the database stores) and ``store`` (``write_parquet``). What the upload took beyond their sum
-      is the transfer, the multipart parsing, the disk write of the upload and the database.
+      is the transfer, the multipart parsing, the disk write of the upload and the database. Each stage's memory is
+      its peak above the resident memory before it; memory freed by an earlier stage but kept by the allocator is
+      reused without showing, so after a format's first stage the figures are lower bounds.
 
 Run ``make bench-clinic`` (or ``python benchmarks/bench_clinic.py --help``). The machine's load average is printed
 beside the figures: the server shares the CPUs with whatever else runs.
