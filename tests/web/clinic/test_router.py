@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from exohub.signals.io import read_recording
+from exohub.signals.io import read_recording, write_recording
 from exohub.web.audit.models import AuditEvent
 from exohub.web.clinic.analysis import analyse_session_recording, headline
 from exohub.web.clinic.demo import PATIENTS, Incident, session_recording
@@ -95,6 +95,18 @@ def test_upload_analyses_and_stores_the_recording(
         "right_hip_angle",
         "right_hip_velocity",
     ]
+
+
+def test_a_parquet_upload_is_stored_as_it_came(
+    client: TestClient, clinic_world: ClinicWorld, walk_csv: Path, settings: Settings, tmp_path: Path
+) -> None:
+    parquet = write_recording(read_recording(walk_csv), tmp_path / "walk.parquet")
+    created = _new_session(client, clinic_world)
+    response = _upload(client, created["id"], clinic_world.therapist, "walk.parquet", parquet.read_bytes())
+    assert response.status_code == 200, response.text
+    assert response.json()["summary"]["steps"] > 150
+    [stored] = _stored_files(settings)
+    assert stored.read_bytes() == parquet.read_bytes()
 
 
 def test_a_refused_upload_stores_nothing(

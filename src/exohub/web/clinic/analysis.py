@@ -7,6 +7,7 @@ delivered, skin temperature, signal quality) and, for the real-time loop's sessi
 of the stored document.
 """
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +23,16 @@ MAX_QUALITY_FLAGS = 200
 """Signal-quality defects kept in the document (the total is kept too; the recording holds the rest)."""
 
 
+ANALYSIS_SLOT = threading.BoundedSemaphore(1)
+"""One analysis at a time per worker process: an hour-long session needs about 2 GB while it is analysed, so
+uploads arriving together wait for each other instead of adding up (run more workers to analyse in parallel)."""
+
+
 def analyse_session_recording(recording: Recording) -> dict[str, Any]:
     """Analyse a session's recording into a JSON document; refuse one the gait analysis cannot use."""
     try:
-        analysis = analyse_gait(recording)
+        with ANALYSIS_SLOT:
+            analysis = analyse_gait(recording)
     except ExohubError as err:
         raise InvalidInputError(f"The recording cannot be analysed: {err}", field=f"body.{FILE_FIELD}") from err
     document = analysis.to_dict()

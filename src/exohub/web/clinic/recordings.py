@@ -96,10 +96,17 @@ def read_upload(path: Path, filename: str) -> Recording:
         readable.rename(path)
 
 
-def store(recording: Recording, path: Path) -> None:
-    """Write ``recording`` as Parquet at ``path`` (atomically: a reader sees no file or the whole file)."""
+def store(recording: Recording, path: Path, *, upload: Path, filename: str) -> None:
+    """Put ``recording`` in the store as Parquet at ``path`` (atomically: a reader sees no file or the whole file).
+
+    An upload that already is an exohub Parquet recording (:func:`read_upload` read it) is moved into place as
+    it came; any other format is written anew.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_parquet(recording, path)
+    if check_suffix(filename) == ".parquet":
+        upload.replace(path)
+    else:
+        write_parquet(recording, path)
 
 
 async def save_upload_file(upload: UploadFile, destination: Path, *, max_bytes: int) -> StoredFile:

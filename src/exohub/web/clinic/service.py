@@ -316,7 +316,7 @@ def attach_recording(
     document = analyse_session_recording(recording)
     key = recordings.new_key()
     path = recordings.recording_path(data_dir, therapy_session.organisation_id, key)
-    recordings.store(recording, path)
+    recordings.store(recording, path, upload=incoming, filename=stored.filename)
     event.listen(session, "after_rollback", lambda _: path.unlink(missing_ok=True), once=True)
     therapy_session.recording_key = key
     therapy_session.recording_filename = Path(stored.filename).name[:255]
