@@ -1,6 +1,6 @@
 """The clinic API end to end: patients, sessions whose recording upload and analysis are one unit, outcomes."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -107,6 +107,24 @@ def test_a_parquet_upload_is_stored_as_it_came(
     assert response.json()["summary"]["steps"] > 150
     [stored] = _stored_files(settings)
     assert stored.read_bytes() == parquet.read_bytes()
+
+
+def test_a_recording_of_another_day_is_refused(
+    client: TestClient, clinic_world: ClinicWorld, walk_csv: Path, settings: Settings, tmp_path: Path
+) -> None:
+    recording = read_recording(walk_csv)
+    recording.info["meas_date"] = datetime(2026, 9, 14, 9, 30, tzinfo=UTC)
+    parquet = write_recording(recording, tmp_path / "monday.parquet")
+    created = _new_session(client, clinic_world, session_date="2026-10-01")
+    response = _upload(client, created["id"], clinic_world.therapist, "monday.parquet", parquet.read_bytes())
+    assert response.status_code == 422
+    assert "made on 2026-09-14 but the session is dated 2026-10-01" in response.json()["detail"]
+    assert _stored_files(settings) == []
+    same_day = _new_session(client, clinic_world, session_date="2026-09-14")
+    assert (
+        _upload(client, same_day["id"], clinic_world.therapist, "monday.parquet", parquet.read_bytes()).status_code
+        == 200
+    )
 
 
 def test_a_refused_upload_stores_nothing(
