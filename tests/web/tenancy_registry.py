@@ -217,6 +217,8 @@ TENANT_ENDPOINTS += [
     TenantEndpoint("GET", "/api/v1/clinic/sessions/{session_id}/recording"),
     TenantEndpoint("GET", "/api/v1/clinic/devices/{device_id}"),
     TenantEndpoint("GET", "/clinic/patients/{patient_id}", kind="page"),
+    TenantEndpoint("GET", "/clinic/patients/{patient_id}/edit", kind="page"),
+    TenantEndpoint("POST", "/clinic/patients/{patient_id}/edit", {"full_name": "Renamed", "goals": "x"}, kind="page"),
     TenantEndpoint("POST", "/clinic/patients/{patient_id}/outcomes", _OUTCOME, kind="page"),
     TenantEndpoint("GET", "/clinic/patients/{patient_id}/report.pdf", kind="page"),
     TenantEndpoint("GET", "/clinic/patients/{patient_id}/sessions/new", kind="page"),

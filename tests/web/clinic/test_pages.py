@@ -51,6 +51,32 @@ def test_therapist_flow_patient_session_outcome_report(
     page = client.get(f"/clinic/patients/{patient_id}").text
     assert "Sato &lt;b&gt;Hanako&lt;/b&gt;" in page  # escaped, never markup
 
+    edit_form = client.get(f"/clinic/patients/{patient_id}/edit").text
+    assert 'value="Sato &lt;b&gt;Hanako&lt;/b&gt;"' in edit_form
+    edited = {
+        "csrf_token": csrf,
+        "full_name": "Sato <b>Hanako</b>",
+        "record_number": "",
+        "date_of_birth": "1959-05-06",
+        "sex": "female",
+        "condition_code": "G82.2",
+        "condition_label": "",
+        "ais_grade": "D",
+        "neurological_level": "T10",
+        "affected_side": "both",
+        "height_cm": "158",
+        "weight_kg": "",
+        "goals": "",
+        "consent_status": "withdrawn",
+    }
+    assert client.post(f"/clinic/patients/{patient_id}/edit", data=edited, follow_redirects=False).status_code == 303
+    changed = session.get_one(Patient, patient_id)
+    session.refresh(changed)
+    assert (changed.condition_code, changed.ais_grade, changed.consent_status.value) == ("G82.2", "D", "withdrawn")
+    assert "paraplegia" in changed.condition_label.lower()
+    refused = client.post(f"/clinic/patients/{patient_id}/edit", data={**edited, "ais_grade": "F"})
+    assert refused.status_code == 422 and "Nothing was changed" in refused.text
+
     new_session = client.get(f"/clinic/patients/{patient_id}/sessions/new").text
     device_value = re.search(r'<option value="(\d+)" >StrideWorks', new_session)
     assert device_value, new_session

@@ -15,7 +15,13 @@ from exohub.web.clinic.analysis import headline
 from exohub.web.clinic.conditions import CONDITIONS
 from exohub.web.clinic.measures import MEASURES, MeasureCode
 from exohub.web.clinic.models import AffectedSide, AssistMode, ConsentStatus, Patient, Sex
-from exohub.web.clinic.schemas import DeviceUnitCreate, OutcomeCreate, PatientCreate, TherapySessionCreate
+from exohub.web.clinic.schemas import (
+    DeviceUnitCreate,
+    OutcomeCreate,
+    PatientCreate,
+    PatientUpdate,
+    TherapySessionCreate,
+)
 from exohub.web.deps import PageAudit, SessionDep, SettingsDep, page_scope
 from exohub.web.errors import DomainError
 from exohub.web.fields import IdPath, SearchQuery
@@ -134,6 +140,52 @@ def _render_patient(
         **CHOICES,
     }
     return render(request, "clinic/patient.html", context, status_code=status_code)
+
+
+@router.get("/patients/{patient_id}/edit", response_class=HTMLResponse)
+def patient_edit_page(
+    request: Request, patient_id: IdPath, scope: WriteScope, session: SessionDep, context: PageAudit
+) -> HTMLResponse:
+    patient = service.get(session=session, scope=scope, context=context, patient_id=patient_id, view="edit page")
+    values = {name: _form_value(getattr(patient, name)) for name in PatientUpdate.model_fields}
+    return _render_patient_edit(request, scope, patient, values, {})
+
+
+def _form_value(value: object) -> str:
+    return "" if value is None else str(getattr(value, "value", value))
+
+
+def _render_patient_edit(
+    request: Request,
+    scope: TenantScope,
+    patient: Patient,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    context = {"principal": scope.principal, "patient": patient, "values": values, "errors": errors, **CHOICES}
+    return render(request, "clinic/patient_edit.html", context, status_code=status_code)
+
+
+@router.post("/patients/{patient_id}/edit", response_class=HTMLResponse)
+async def patient_edit_submit(
+    request: Request, patient_id: IdPath, scope: WriteScope, session: SessionDep, context: PageAudit
+) -> Response:
+    form = await request.form()
+    # Every field of the form is sent; an emptied optional field clears it.
+    values = {
+        name: value for name, value in form.items() if isinstance(value, str) and name in PatientUpdate.model_fields
+    }
+    cleared = {name: value if value or name == "goals" else None for name, value in values.items()}
+    data, errors = validate_form(PatientUpdate, cleared)
+    if data is not None:
+        try:
+            service.update(session=session, scope=scope, context=context, patient_id=patient_id, data=data)
+            return RedirectResponse(f"/clinic/patients/{patient_id}", status_code=status.HTTP_303_SEE_OTHER)
+        except DomainError as err:
+            errors = form_error(err, field="full_name")
+    patient = service.get(session=session, scope=scope, context=context, patient_id=patient_id, view="edit page")
+    return _render_patient_edit(request, scope, patient, values, errors, status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
 @router.post("/patients/{patient_id}/outcomes", response_class=HTMLResponse)

@@ -4,6 +4,7 @@ Dates in the future are refused by the service against the latest calendar date 
 so a clinic east of UTC can record today's session in the morning.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -12,22 +13,28 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from exohub.web.clinic.conditions import check_ais_grade, check_icd10_code, check_neurological_level
 from exohub.web.clinic.measures import MeasureCode
 from exohub.web.clinic.models import AffectedSide, AssistMode, ConsentStatus, Sex
+from exohub.web.errors import InvalidInputError
 from exohub.web.fields import MAX_ID, LongText, Name, ShortName
 
 FIRST_DATE = date(1900, 1, 1)
 JOINT_NAMES = ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
 
 
-def _icd10(value: str) -> str:
-    return check_icd10_code(value)
+def _as_value_error(check: Callable[[str], str]) -> Callable[[str], str]:
+    """A clinical checker as a pydantic validator: its message becomes the field's error."""
+
+    def validate(value: str) -> str:
+        try:
+            return check(value)
+        except InvalidInputError as err:
+            raise ValueError(err.detail) from err
+
+    return validate
 
 
-def _ais(value: str) -> str:
-    return check_ais_grade(value)
-
-
-def _level(value: str) -> str:
-    return check_neurological_level(value)
+_icd10 = _as_value_error(check_icd10_code)
+_ais = _as_value_error(check_ais_grade)
+_level = _as_value_error(check_neurological_level)
 
 
 Icd10Code = Annotated[str, StringConstraints(max_length=16), AfterValidator(_icd10)]
