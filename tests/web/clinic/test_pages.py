@@ -163,3 +163,26 @@ def test_files_are_parsed_only_for_signed_in_visitors(client: TestClient, sessio
     )
     assert response.status_code == 403
     assert "Sign in before sending files" in response.json()["detail"]
+
+
+def test_the_upload_reports_its_stages_to_its_sender_only(client: TestClient, session: Session, walk_csv: Path) -> None:
+    clinic, csrf = _therapist(client, session)
+    patient = factories.make_patient(session, clinic)
+    session.commit()
+    token = "0123456789abcdef0123456789abcdef"
+    assert client.get("/clinic/upload-progress", params={"token": token}).json()["stage"] is None
+    posted = client.post(
+        f"/clinic/patients/{patient.id}/sessions?progress={token}",
+        data={"csrf_token": csrf, "session_date": "2026-10-05"},
+        files={"file": ("walk.csv", walk_csv.read_bytes(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303
+    answer = client.get("/clinic/upload-progress", params={"token": token}).json()
+    assert answer == {"step": 3, "steps": 4, "stage": "Saving the session"}
+    other = factories.make_user(session, roles=[(clinic, Role.THERAPIST)])
+    session.commit()
+    client.cookies.clear()
+    assert factories.sign_in_page(client, other).status_code == 303
+    assert client.get("/clinic/upload-progress", params={"token": token}).json()["stage"] is None
+    assert client.get("/clinic/upload-progress", params={"token": "not-a-token"}).status_code == 422

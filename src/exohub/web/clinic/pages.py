@@ -1,5 +1,7 @@
 """Pages of the clinic: patients, a patient's progress, a new session with its recording, a session's analysis."""
 
+import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
@@ -10,7 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from exohub.signals.io import readable_suffixes
 from exohub.web.accounts.models import Organisation
-from exohub.web.clinic import plots, progress, recordings, service
+from exohub.web.clinic import plots, progress, recordings, service, upload_progress
 from exohub.web.clinic.analysis import headline
 from exohub.web.clinic.conditions import CONDITIONS
 from exohub.web.clinic.measures import MEASURES, MeasureCode
@@ -22,7 +24,7 @@ from exohub.web.clinic.schemas import (
     PatientUpdate,
     TherapySessionCreate,
 )
-from exohub.web.deps import PageAudit, SessionDep, SettingsDep, page_scope
+from exohub.web.deps import PageAudit, PagePrincipal, SessionDep, SettingsDep, page_scope
 from exohub.web.errors import DomainError
 from exohub.web.fields import IdPath, SearchQuery
 from exohub.web.forms import form_error, form_values, validate_form
@@ -263,8 +265,16 @@ async def session_create_submit(
 ) -> Response:
     """Create the session and attach its recording in one unit: on any refusal nothing is stored."""
     form = await request.form()
+    token = request.query_params.get("progress", "")
+    on_stage = None
+    if re.fullmatch(upload_progress.TOKEN_PATTERN, token):
+        user_id = scope.principal.user_id
+
+        def on_stage(step: int) -> None:
+            upload_progress.BOARD.report(token, user_id, step)
+
     try:
-        return await _create_session_from_form(request, patient_id, scope, session, settings, context, form)
+        return await _create_session_from_form(request, patient_id, scope, session, settings, context, form, on_stage)
     finally:
         await form.close()  # the parser spooled the file to a temporary file
 
@@ -277,6 +287,7 @@ async def _create_session_from_form(
     settings: SettingsDep,
     context: Any,
     form: FormData,
+    on_stage: Callable[[int], None] | None,
 ) -> Response:
     upload = form.get(FILE_FIELD)
     values = form_values(form)
@@ -288,7 +299,7 @@ async def _create_session_from_form(
                     session=session, scope=scope, context=context, patient_id=patient_id, data=data
                 )
                 if isinstance(upload, UploadFile) and upload.filename:
-                    await _attach_page_upload(session, context, settings, therapy_session, upload)
+                    await _attach_page_upload(session, context, settings, therapy_session, upload, on_stage)
             return RedirectResponse(f"/clinic/sessions/{therapy_session.id}", status_code=status.HTTP_303_SEE_OTHER)
         except DomainError as err:
             errors = form_error(err, field="session_date")
@@ -310,7 +321,12 @@ def _session_fields(values: dict[str, str]) -> dict[str, Any]:
 
 
 async def _attach_page_upload(
-    session: SessionDep, context: Any, settings: SettingsDep, therapy_session: Any, upload: UploadFile
+    session: SessionDep,
+    context: Any,
+    settings: SettingsDep,
+    therapy_session: Any,
+    upload: UploadFile,
+    on_stage: Callable[[int], None] | None,
 ) -> None:
     with recordings.incoming_file(settings.DATA_DIR) as incoming:
         stored = await recordings.save_upload_file(upload, incoming, max_bytes=settings.MAX_RECORDING_BYTES)
@@ -322,8 +338,23 @@ async def _attach_page_upload(
                 incoming=incoming,
                 stored=stored,
                 data_dir=settings.DATA_DIR,
+                on_stage=on_stage,
             )
         )
+
+
+@router.get("/upload-progress")
+def upload_progress_answer(
+    principal: PagePrincipal, token: Annotated[str, Query(pattern=upload_progress.TOKEN_PATTERN)]
+) -> dict[str, object]:
+    """Where the visitor's upload ``token`` stands: ``{"step", "steps", "stage"}``, or ``{"stage": null}``."""
+    entry = upload_progress.BOARD.get(token, principal.user_id)
+    steps = len(upload_progress.STAGES)
+    return (
+        {"step": None, "steps": steps, "stage": None}
+        if entry is None
+        else {"step": entry.step, "steps": steps, "stage": entry.stage}
+    )
 
 
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)

@@ -6,6 +6,7 @@ Every function takes the caller's :class:`~exohub.web.tenancy.TenantScope` (``pa
 ``patient:write``; ``device:read``/``device:manage`` for units); another clinic's object is *not found*.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -300,22 +301,28 @@ def attach_recording(
     incoming: Path,
     stored: StoredFile,
     data_dir: Path,
+    on_stage: Callable[[int], None] | None = None,
 ) -> TherapySession:
     """Read, check and analyse an uploaded recording, store it as Parquet and attach it to the session.
 
     One unit: if reading, the checks, the analysis, writing or the transaction fail, the stored file is removed
-    and the session stays as it was.
+    and the session stays as it was. ``on_stage`` is called with the index of each stage of
+    :data:`~exohub.web.clinic.upload_progress.STAGES` as it starts.
     """
+    stage = on_stage or (lambda _: None)
     if therapy_session.recording_key is not None:
         raise InvalidStateError(
             f"Session {therapy_session.id} already has its recording ({therapy_session.recording_filename}); "
             "a session's recording never changes. Record a new session for another recording."
         )
+    stage(0)
     recording = recordings.read_upload(incoming, stored.filename)
     _check_recording_matches(therapy_session, recording)
+    stage(1)
     document = analyse_session_recording(recording)
     key = recordings.new_key()
     path = recordings.recording_path(data_dir, therapy_session.organisation_id, key)
+    stage(2)
     recordings.store(recording, path, upload=incoming, filename=stored.filename)
     event.listen(session, "after_rollback", lambda _: path.unlink(missing_ok=True), once=True)
     therapy_session.recording_key = key
@@ -328,6 +335,7 @@ def attach_recording(
     therapy_session.analysed_at = utcnow()
     if therapy_session.duration_min is None:
         therapy_session.duration_min = round(recording.duration_s / 60.0, 1)
+    stage(3)
     try:
         session.flush()
     except BaseException:

@@ -15,8 +15,10 @@
     var button = form.querySelector("button[type=submit]");
     button.disabled = true;
     status.hidden = false;
+    var token = randomToken();
+    var polling = null;
     var request = new XMLHttpRequest();
-    request.open("POST", form.action);
+    request.open("POST", form.action + (form.action.indexOf("?") < 0 ? "?" : "&") + "progress=" + token);
     request.setRequestHeader("Accept", "text/html");
     request.upload.addEventListener("progress", function (e) {
       if (e.lengthComputable) {
@@ -25,9 +27,11 @@
       }
     });
     request.upload.addEventListener("load", function () {
-      bar.removeAttribute("value");  // indeterminate while the server reads and analyses
-      stage.textContent = "Analysing the recording (gait events, strides, joint curves, signal quality)…";
+      bar.value = 0;
+      stage.textContent = "Upload complete; the server is reading the recording…";
+      polling = window.setInterval(function () { poll(token); }, 500);
     });
+    request.addEventListener("loadend", function () { if (polling) { window.clearInterval(polling); } });
     request.addEventListener("load", function () {
       if (request.status < 400 && request.responseURL && request.responseURL !== form.action) {
         window.location.assign(request.responseURL);
@@ -51,4 +55,25 @@
     });
     request.send(new FormData(form));
   });
+
+  function randomToken() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  // The server's stage of this upload (reading, analysing, storing, saving): step k of n fills k/n of the bar.
+  function poll(token) {
+    var check = new XMLHttpRequest();
+    check.open("GET", "/clinic/upload-progress?token=" + token);
+    check.setRequestHeader("Accept", "application/json");
+    check.addEventListener("load", function () {
+      if (check.status !== 200) { return; }
+      var answer = JSON.parse(check.responseText);
+      if (answer.stage === null) { return; }
+      bar.value = Math.round((100 * answer.step) / answer.steps);
+      stage.textContent = "Step " + (answer.step + 1) + " of " + answer.steps + ": " + answer.stage + "…";
+    });
+    check.send();
+  }
 })();
