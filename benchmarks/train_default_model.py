@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/train_default_model.py                       # all 6 subjects -> exohub-data/models
     .venv/bin/python benchmarks/train_default_model.py --held-out AB01,AB04  # LOSO folds: train on 5, score the 6th
     .venv/bin/python benchmarks/train_default_model.py --latency-only --out MODEL.onnx
+    .venv/bin/python benchmarks/train_default_model.py --held-out AB02 --set mirror=false --set time_warp=0  # ablation
 
 Each held-out subject is one fold (trained on the other five, exported to ``<out folder>/folds/without_<S>.onnx``
 and scored through that ONNX model, causally, in the labels' phase definition). Latency: ``OnnxGaitModel.step``
@@ -11,10 +12,12 @@ called at 200 Hz and 1 kHz (one session.run on a (1, window, C) float32 window p
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -36,16 +39,26 @@ def main() -> None:
     parser.add_argument("--held-out", default="", help="Comma-separated subjects, one LOSO fold each ('all': 6).")
     parser.add_argument("--latency-only", action="store_true", help="Only time the model at --out.")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="Override a TrainConfig field."
+    )
     args = parser.parse_args()
     torch.set_num_threads(2)
-    results: dict = {}
+    results: dict = {"load_average_start": os.getloadavg()}
     if not args.latency_only:
         data = load_hipexo_subjects(args.data)
-        config = TrainConfig(epochs=args.epochs)
+        config = TrainConfig(epochs=args.epochs, **_overrides(args.set))
+        results["config"] = config.to_dict()
+        print(f"config: {config}", flush=True)
         held_out = list(data) if args.held_out == "all" else [s for s in args.held_out.split(",") if s]
         if held_out:
             folds_dir = args.out.parent / "folds"
-            results["folds"] = {subject: _fold(data, subject, config, folds_dir) for subject in held_out}
+            results["folds"] = {}
+            for subject in held_out:  # each fold printed (and saved) as it ends: a long run can be stopped early
+                results["folds"][subject] = _fold(data, subject, config, folds_dir)
+                _print_folds({subject: results["folds"][subject]})
+                if args.json:
+                    args.json.write_text(json.dumps(results, indent=2))
             _print_folds(results["folds"])
         else:
             start = time.perf_counter()
@@ -59,8 +72,22 @@ def main() -> None:
             print(
                 f"step at {rate}: median {stats['median']:.1f} us, p99 {stats['p99']:.1f} us, max {stats['max']:.0f} us"
             )
+    results["load_average_end"] = os.getloadavg()
+    print(f"load average (1, 5, 15 min) at start {results['load_average_start']}, at end {results['load_average_end']}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+
+
+def _overrides(assignments: list[str]) -> dict:
+    """``["mirror=false", "time_warp=0.1"]`` -> TrainConfig keyword arguments of the fields' own types."""
+    kinds = {field.name: type(getattr(TrainConfig(), field.name)) for field in fields(TrainConfig)}
+    values: dict = {}
+    for assignment in assignments:
+        name, _, text = assignment.partition("=")
+        if name not in kinds or not text:
+            raise SystemExit(f"--set expects FIELD=VALUE with FIELD one of {', '.join(kinds)}; got {assignment!r}.")
+        values[name] = text.lower() in ("1", "true", "yes") if kinds[name] is bool else kinds[name](text)
+    return values
 
 
 def held_out_only(args: argparse.Namespace) -> bool:

@@ -14,6 +14,7 @@ from exohub.ml.data import (
     SubjectData,
     load_hipexo_subjects,
     make_windows,
+    mirror_channels,
     phase_from_targets,
     phase_targets,
 )
@@ -152,6 +153,35 @@ def test_windows_need_one_full_recording() -> None:
         make_windows(_toy_subject(), window=31)
     with pytest.raises(ValidationError, match="step"):
         make_windows(_toy_subject(), window=3, step=0)
+
+
+def test_mirror_swaps_sides_and_flips_the_lateral_axes() -> None:
+    index, sign = mirror_channels()
+    names = [INPUT_CHANNELS[i] for i in index]
+    assert names[INPUT_CHANNELS.index("left_hip_angle")] == "right_hip_angle"
+    assert names[INPUT_CHANNELS.index("right_hip_velocity")] == "left_hip_velocity"
+    assert names[INPUT_CHANNELS.index("pelvis_acc_y")] == "pelvis_acc_y"
+    flipped = {name for name, s in zip(INPUT_CHANNELS, sign, strict=True) if s < 0}
+    assert flipped == {"pelvis_acc_z", "pelvis_gyr_x", "pelvis_gyr_y"}
+    x = np.random.default_rng(0).normal(size=(7, len(INPUT_CHANNELS))).astype(np.float32)
+    np.testing.assert_array_equal((x[:, index] * sign)[:, index] * sign, x)  # mirroring twice is the identity
+
+
+def test_mirror_rejects_a_side_without_its_twin() -> None:
+    with pytest.raises(ValidationError, match="'right_knee_angle' twin"):
+        mirror_channels(["left_knee_angle", "pelvis_acc_x"])
+
+
+@pytest.mark.skipif(not HIPEXO_DIR.is_dir(), reason=f"the hip-exo data set is not at {HIPEXO_DIR}")
+def test_mirrored_clockwise_circuit_looks_counter_clockwise() -> None:
+    """The lateral axes are the ones whose mean turns with the circuit's direction (walking around a turn)."""
+    subject = load_hipexo_subjects(HIPEXO_DIR, subjects=["AB01"], max_files_per_subject=6)["AB01"]
+    ccw, cw = subject.inputs[0], subject.inputs[5]  # labeled_CCW_ZI_1, labeled_CW_ZI_1
+    index, sign = mirror_channels()
+    lateral = [INPUT_CHANNELS.index(name) for name in ("pelvis_acc_z", "pelvis_gyr_y")]
+    assert np.all(np.sign(cw[:, lateral].mean(axis=0)) != np.sign(ccw[:, lateral].mean(axis=0)))
+    mirrored = cw[:, index] * sign
+    assert np.all(np.sign(mirrored[:, lateral].mean(axis=0)) == np.sign(ccw[:, lateral].mean(axis=0)))
 
 
 def test_phase_targets_round_trip() -> None:

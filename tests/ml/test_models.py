@@ -8,10 +8,28 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from exohub.exceptions import ValidationError  # noqa: E402
-from exohub.ml.data import MODES, UNKNOWN_MODE, SubjectData, load_hipexo_subjects, make_windows  # noqa: E402
-from exohub.ml.evaluation import evaluate  # noqa: E402
+from exohub.ml.data import (  # noqa: E402
+    INPUT_CHANNELS,
+    MODES,
+    RATE_CHANNELS,
+    UNKNOWN_MODE,
+    SubjectData,
+    load_hipexo_subjects,
+    make_windows,
+    mirror_channels,
+)
+from exohub.ml.evaluation import evaluate, predict_recording  # noqa: E402
 from exohub.ml.models import GaitPhaseNet, Normaliser  # noqa: E402
-from exohub.ml.training import TrainConfig, get_weights, make_model, set_weights, train  # noqa: E402
+from exohub.ml.training import (  # noqa: E402
+    TrainConfig,
+    _mirrored,
+    _rate_channels,
+    _time_warped,
+    get_weights,
+    make_model,
+    set_weights,
+    train,
+)
 from tests.ml.test_data import synthetic_dir, write_synthetic_hipexo  # noqa: E402, F401
 
 TINY = TrainConfig(window=64, epochs=1, batch_size=64, learning_rate=3e-3, weight_decay=0.0, seed=0, channels=8,
@@ -112,6 +130,51 @@ def test_train_rejects_mismatched_windows(tiny_windows: tuple) -> None:
         train(make_model(TINY), x[:, :10], y, m, TINY)
     with pytest.raises(ValidationError, match="M holds"):
         train(make_model(TINY), x, y, m + 10, TINY)
+
+
+def test_mirroring_swaps_half_the_windows_with_their_targets() -> None:
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(200, 5, len(INPUT_CHANNELS))
+    y = torch.randn(200, 4)
+    index, sign = (torch.from_numpy(a) for a in mirror_channels())
+    mirrored_x, mirrored_y = _mirrored(x, y, index, sign, generator)
+    flipped = ~torch.all(mirrored_y == y, dim=1)
+    assert 60 < int(flipped.sum()) < 140
+    torch.testing.assert_close(mirrored_x[~flipped], x[~flipped])
+    torch.testing.assert_close(mirrored_x[flipped], x[flipped][:, :, index] * sign)
+    torch.testing.assert_close(mirrored_y[flipped], y[flipped][:, [2, 3, 0, 1]])
+
+
+def test_time_warp_keeps_the_newest_sample_and_scales_the_cadence() -> None:
+    """A ramp replayed at cadence r rises r per sample; rate channels are also multiplied by r; the end stays."""
+    window = 50
+    ramp = torch.arange(window, dtype=torch.float32)[None, :, None].repeat(64, 1, len(INPUT_CHANNELS))
+    model = make_model(TrainConfig(**{**TINY.to_dict(), "window": window}))
+    warped = _time_warped(ramp, 0.2, _rate_channels(model), torch.Generator().manual_seed(1))
+    plain = INPUT_CHANNELS.index("left_hip_angle")
+    rate = INPUT_CHANNELS.index(RATE_CHANNELS[0])
+    cadence = warped[:, -1, plain] - warped[:, -2, plain]
+    assert float(cadence.min()) >= 0.8 - 1e-5 and float(cadence.max()) <= 1.2 + 1e-5
+    assert float(cadence.max() - cadence.min()) > 0.2  # cadences differ between windows
+    torch.testing.assert_close(warped[:, -1, plain], torch.full((64,), window - 1.0))
+    torch.testing.assert_close(warped[:, -1, rate], cadence * (window - 1.0), rtol=1e-5, atol=1e-3)
+    recent = warped[:, -10:, plain]  # inside the recorded span for every cadence: linear with slope r
+    torch.testing.assert_close(recent, (window - 1.0) - cadence[:, None] * torch.arange(9, -1, -1.0), atol=1e-4, rtol=0)
+
+
+def test_predictions_only_use_past_samples() -> None:
+    """Changing the recording after sample k leaves every estimate up to k unchanged (the causal path)."""
+    model = make_model(TINY)
+    rng = np.random.default_rng(4)
+    model.normaliser.fit(rng.normal(size=(100, len(INPUT_CHANNELS))))
+    inputs = rng.normal(size=(400, len(INPUT_CHANNELS))).astype(np.float32)
+    later = inputs.copy()
+    later[250:] += rng.normal(size=(150, len(INPUT_CHANNELS))).astype(np.float32)
+    phase, mode = predict_recording(model, inputs, window=TINY.window)
+    changed_phase, changed_mode = predict_recording(model, later, window=TINY.window)
+    np.testing.assert_allclose(changed_phase[:250], phase[:250], atol=1e-6)
+    np.testing.assert_array_equal(changed_mode[:250], mode[:250])
+    assert np.all(np.isnan(phase[: TINY.window - 1])) and not np.allclose(changed_phase[250:], phase[250:])
 
 
 class _Oracle:

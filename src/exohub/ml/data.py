@@ -29,6 +29,19 @@ MODES: tuple[str, ...] = tuple(HIPEXO_MODES[code] for code in sorted(HIPEXO_MODE
 SAMPLING_RATE_HZ = 200.0
 #: Mode index of samples without a mode label; the mode loss and mode accuracy leave them out.
 UNKNOWN_MODE = -1
+#: Pelvis IMU channels whose sign flips when left and right are swapped (a mirror in the sagittal plane). On the
+#: hip-exo data y is vertical (``pelvis_acc_y`` averages -9.9 m/s²), x forward and z lateral: ``pelvis_acc_z``
+#: (centripetal) and ``pelvis_gyr_y`` (yaw) change the sign of their mean between clockwise and counter-clockwise
+#: circuits, and ``pelvis_gyr_x`` (roll) correlates with the left hip angle at +0.21 and the right at -0.20.
+LATERAL_CHANNELS: tuple[str, ...] = ("pelvis_acc_z", "pelvis_gyr_x", "pelvis_gyr_y")
+#: Channels that are rates of change (scaled with the cadence by the time-warp augmentation).
+RATE_CHANNELS: tuple[str, ...] = (
+    "left_hip_velocity",
+    "right_hip_velocity",
+    "pelvis_gyr_x",
+    "pelvis_gyr_y",
+    "pelvis_gyr_z",
+)
 
 
 @dataclass
@@ -157,6 +170,38 @@ def _recording_windows(
     views = np.lib.stride_tricks.sliding_window_view(inputs, window, axis=0)[::step]  # (N, C, window)
     ends = np.arange(window - 1, len(inputs), step)
     return np.ascontiguousarray(views.transpose(0, 2, 1)), phase_targets(phase[ends]), mode[ends]
+
+
+def mirror_channels(channels: Sequence[str] = INPUT_CHANNELS) -> tuple[np.ndarray, np.ndarray]:
+    """Return the channel permutation and signs that swap left and right: ``mirrored = x[:, index] * sign``.
+
+    ``left_<name>`` and ``right_<name>`` trade places; :data:`LATERAL_CHANNELS` change sign; others stay.
+
+    Parameters
+    ----------
+    channels
+        Channel names (default: :data:`INPUT_CHANNELS`); every ``left_`` channel needs its ``right_`` twin.
+
+    Returns
+    -------
+    index : numpy.ndarray
+        ``(C,)`` int64, the source channel of each mirrored channel.
+    sign : numpy.ndarray
+        ``(C,)`` float32, +1 or -1.
+    """
+    channels = list(channels)
+    index = np.arange(len(channels))
+    for i, name in enumerate(channels):
+        for side, other in (("left_", "right_"), ("right_", "left_")):
+            if name.startswith(side):
+                twin = other + name.removeprefix(side)
+                if twin not in channels:
+                    raise ValidationError(
+                        f"channel {name!r} has no {twin!r} twin to mirror with; channels: {channels}."
+                    )
+                index[i] = channels.index(twin)
+    sign = np.array([-1.0 if name in LATERAL_CHANNELS else 1.0 for name in channels], dtype=np.float32)
+    return index, sign
 
 
 def phase_targets(phase: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ import torch
 from torch.nn import functional
 
 from exohub.exceptions import ValidationError
-from exohub.ml.data import UNKNOWN_MODE, SubjectData, make_windows
+from exohub.ml.data import INPUT_CHANNELS, RATE_CHANNELS, UNKNOWN_MODE, SubjectData, make_windows, mirror_channels
 from exohub.ml.models import GaitPhaseNet
 
 
@@ -45,6 +45,14 @@ class TrainConfig:
         Per window and channel, scale the raw inputs by a random gain (±15 %) and shift them by a random offset
         (SD a quarter of the channel's SD): subjects differ in sensor placement, so offsets and gains are what a
         model for unseen subjects must ignore.
+    mirror
+        Swap left and right in half of the windows (inputs by :func:`~exohub.ml.data.mirror_channels`, phase
+        targets with them): a mirrored subject is another plausible subject, and clockwise circuits become
+        counter-clockwise ones.
+    time_warp
+        Per window, replay the inputs at a random cadence between ``1 - time_warp`` and ``1 + time_warp`` times the
+        recorded one (linear interpolation anchored at the newest sample, rate channels scaled with the cadence;
+        the phase at the newest sample is unchanged by a uniform change of time scale). 0 turns it off.
     """
 
     window: int = 256
@@ -60,6 +68,8 @@ class TrainConfig:
     hidden: int = 96
     step: int = 3
     augment: bool = True
+    mirror: bool = False
+    time_warp: float = 0.0
 
     def to_dict(self) -> dict[str, float | int]:
         """The configuration as plain values (stored in the ONNX file's metadata)."""
@@ -133,13 +143,21 @@ def train(
         optimiser, max_lr=config.learning_rate, total_steps=config.epochs * n_batches, pct_start=0.15
     )
     generator = torch.Generator().manual_seed(config.seed)
+    mirror = _mirror_map(model) if config.mirror else None
+    rate_gain = _rate_channels(model) if config.time_warp > 0 else None
     start = time.perf_counter()
     model.train()
     for epoch in range(1, config.epochs + 1):
         totals = np.zeros(3)
         for batch in torch.randperm(len(X), generator=generator).split(config.batch_size):
-            x = _augmented(inputs[batch], model, generator) if config.augment else inputs[batch]
-            phase_loss, mode_loss = _losses(model, x, targets[batch], modes[batch])
+            x, y = inputs[batch], targets[batch]
+            if mirror is not None:
+                x, y = _mirrored(x, y, *mirror, generator)
+            if rate_gain is not None:
+                x = _time_warped(x, config.time_warp, rate_gain, generator)
+            if config.augment:
+                x = _augmented(x, model, generator)
+            phase_loss, mode_loss = _losses(model, x, y, modes[batch])
             loss = phase_loss + config.mode_weight * mode_loss
             for parameter, anchor in anchors:
                 loss = loss + 0.5 * config.proximal_mu * (parameter - anchor).square().sum()
@@ -159,6 +177,51 @@ def train(
         "n_windows": float(len(X)),
         "seconds": time.perf_counter() - start,
     }
+
+
+def _mirror_map(model: GaitPhaseNet) -> tuple[torch.Tensor, torch.Tensor]:
+    if model.n_inputs != len(INPUT_CHANNELS):
+        raise ValidationError(
+            f"mirror needs the {len(INPUT_CHANNELS)} channels of INPUT_CHANNELS, the model has {model.n_inputs}; "
+            "train with mirror=False."
+        )
+    index, sign = mirror_channels(INPUT_CHANNELS)
+    return torch.from_numpy(index), torch.from_numpy(sign)
+
+
+def _rate_channels(model: GaitPhaseNet) -> torch.Tensor:
+    """1 for channels that scale with the cadence (velocities, angular rates), 0 for the others."""
+    if model.n_inputs != len(INPUT_CHANNELS):
+        raise ValidationError(
+            f"time_warp needs the {len(INPUT_CHANNELS)} channels of INPUT_CHANNELS, the model has {model.n_inputs}; "
+            "train with time_warp=0."
+        )
+    return torch.tensor([float(name in RATE_CHANNELS) for name in INPUT_CHANNELS])
+
+
+def _mirrored(
+    x: torch.Tensor, y: torch.Tensor, index: torch.Tensor, sign: torch.Tensor, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Swap left and right in a random half of the windows ``(B, W, C)`` and of their targets ``(B, 4)``."""
+    flip = torch.rand(len(x), generator=generator) < 0.5
+    mirrored_x = torch.where(flip[:, None, None], x[:, :, index] * sign, x)
+    return mirrored_x, torch.where(flip[:, None], y[:, [2, 3, 0, 1]], y)
+
+
+def _time_warped(
+    x: torch.Tensor, max_change: float, rate_channels: torch.Tensor, generator: torch.Generator
+) -> torch.Tensor:
+    """Resample each window at a random cadence, keeping its newest sample; the oldest samples repeat if needed."""
+    n, window, _ = x.shape
+    rate = 1.0 + max_change * (2.0 * torch.rand(n, 1, generator=generator) - 1.0)  # recorded samples per new one
+    position = (window - 1 - (window - 1 - torch.arange(window)) * rate).clamp(min=0.0)  # (n, window)
+    lower = position.floor().long()
+    upper = (lower + 1).clamp(max=window - 1)
+    fraction = (position - lower)[:, :, None]
+    before = torch.gather(x, 1, lower[:, :, None].expand_as(x))
+    after = torch.gather(x, 1, upper[:, :, None].expand_as(x))
+    warped = before + fraction * (after - before)
+    return warped * (1.0 + (rate[:, :, None] - 1.0) * rate_channels)
 
 
 def _augmented(x: torch.Tensor, model: GaitPhaseNet, generator: torch.Generator) -> torch.Tensor:
