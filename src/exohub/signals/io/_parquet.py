@@ -34,8 +34,9 @@ def write_parquet(recording: Recording, path: str | Path) -> Path:
     which), so that each clock keeps its own ``time_s`` and no sample is stored twice. A channel is null in the rows
     of other streams; its own missing samples are NaN. Per-sample labels come last as stream -1, with columns
     ``label:<name>``. Every row group holds one stream only, so :func:`read_parquet` reads each stream's own
-    columns from its own row groups and never materialises the other streams' nulls. The info and the reference events travel in the file's metadata. The file is written under a
-    temporary name and renamed, so an existing file is never half-written.
+    columns from its own row groups and never materialises the other streams' nulls. The info and the reference
+    events travel in the file's metadata. The file is written under a temporary name and renamed, so an existing
+    file is never half-written.
     """
     import pyarrow as pa  # the storage format: loaded only when a recording is stored
     import pyarrow.parquet as pq
