@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -245,3 +246,20 @@ def test_headline_of_a_control_session_log() -> None:
         > numbers.assistance["right_hip_torque"]["mean_abs_torque_nm"]
     )  # type: ignore[operator]
     assert numbers.safety_events >= 1
+
+
+GAITALYTICS = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "gaitalytics_c3d_emg"
+
+
+@pytest.mark.skipif(not GAITALYTICS.is_dir(), reason="../shared/data/gaitalytics_c3d_emg is absent")
+def test_a_real_c3d_session_with_emg(client: TestClient, clinic_world: ClinicWorld) -> None:
+    """Treadmill walking from a motion lab (gaitalytics): force-plate events, joint angles and 12 EMG channels."""
+    created = _new_session(client, clinic_world)
+    content = (GAITALYTICS / "treadmill_events.c3d").read_bytes()
+    response = _upload(client, created["id"], clinic_world.therapist, "treadmill_events.c3d", content)
+    assert response.status_code == 200, response.text
+    summary = response.json()["summary"]
+    assert 90 <= summary["cadence_steps_per_min"] <= 125  # treadmill walking
+    analysis = client.get(f"{API}/sessions/{created['id']}/analysis", headers=clinic_world.therapist).json()
+    assert len([name for name in analysis["emg_profiles"] if name != "cycle_pct"]) == 12
+    assert any("C3D labels have no channel" in note for note in analysis["warnings"])

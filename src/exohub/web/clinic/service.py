@@ -6,7 +6,9 @@ Every function takes the caller's :class:`~exohub.web.tenancy.TenantScope` (``pa
 ``patient:write``; ``device:read``/``device:manage`` for units); another clinic's object is *not found*.
 """
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from sqlalchemy import delete, event, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from exohub.exceptions import ExohubWarning
 from exohub.signals import Recording
 from exohub.web.audit import service as audit
 from exohub.web.audit.service import AuditContext
@@ -44,6 +47,7 @@ from exohub.web.pagination import Page, PageParams, paginate, search_term
 from exohub.web.tenancy import TenantScope
 from exohub.web.uploads import FILE_FIELD, StoredFile
 
+MAX_NOTES = 20
 MAX_RECORDING_DATE_MISMATCH = timedelta(days=1)
 """How far a recording's own measurement date may lie from its session's date (time zones, midnight)."""
 
@@ -315,11 +319,13 @@ def attach_recording(
             f"Session {therapy_session.id} already has its recording ({therapy_session.recording_filename}); "
             "a session's recording never changes. Record a new session for another recording."
         )
-    stage(0)
-    recording = recordings.read_upload(incoming, stored.filename)
-    _check_recording_matches(therapy_session, recording)
-    stage(1)
-    document = analyse_session_recording(recording)
+    with _collected_warnings() as notes:
+        stage(0)
+        recording = recordings.read_upload(incoming, stored.filename)
+        _check_recording_matches(therapy_session, recording)
+        stage(1)
+        document = analyse_session_recording(recording)
+    document["warnings"] = notes
     key = recordings.new_key()
     path = recordings.recording_path(data_dir, therapy_session.organisation_id, key)
     stage(2)
@@ -349,6 +355,19 @@ def attach_recording(
         {"sha256": stored.sha256, "size_bytes": stored.size_bytes},
     )
     return therapy_session
+
+
+@contextmanager
+def _collected_warnings() -> Iterator[list[str]]:
+    """Collect what the reader and the analysis warn about (usable but suspicious input), for the session page."""
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ExohubWarning)
+        yield notes
+    for warning in caught:
+        text = str(warning.message)
+        if issubclass(warning.category, ExohubWarning) and text not in notes and len(notes) < MAX_NOTES:
+            notes.append(text)
 
 
 def _check_recording_matches(therapy_session: TherapySession, recording: Recording) -> None:
