@@ -97,7 +97,7 @@ def test_therapist_flow_patient_session_outcome_report(
     session_id = _location_id(posted, "/clinic/sessions")
     session_page = client.get(f"/clinic/sessions/{session_id}").text
     assert "What the recording shows" in session_page
-    assert session_page.count("<svg") >= 1 and "Joint angles over the gait cycle" in session_page
+    assert session_page.count("<svg") >= 1 and "Hip: joint angles over the gait cycle" in session_page
 
     for on, speed in (("2026-08-01", "0.40"), ("2026-10-05", "0.58")):
         saved = client.post(

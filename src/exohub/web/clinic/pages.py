@@ -375,15 +375,20 @@ def session_page(
     compared = next((item for item in others if item.id == compare), None)
     document = therapy_session.analysis
     curve_plots = []
-    for kind, (_, _, title, unit) in progress.CURVE_KINDS.items():
-        here = progress.cycle_curves(document, kind, prefix=f"{therapy_session.session_date.isoformat()}: ")
-        there = (
-            ()
-            if compared is None
-            else progress.cycle_curves(compared.analysis, kind, prefix=f"{compared.session_date.isoformat()}: ")
-        )
-        if here:
-            curve_plots.append(plots.cycle_curves_svg(title, unit, here, there))
+    for kind, (_, _, _, unit) in progress.CURVE_KINDS.items():
+        for title, channels in progress.cycle_curve_groups(document, kind):
+            here = progress.cycle_curves(
+                document, kind, prefix=f"{therapy_session.session_date.isoformat()}: ", channels=channels
+            )
+            there = (
+                ()
+                if compared is None
+                else progress.cycle_curves(
+                    compared.analysis, kind, prefix=f"{compared.session_date.isoformat()}: ", channels=channels
+                )
+            )
+            if here:
+                curve_plots.append(plots.cycle_curves_svg(title, unit, here, there))
     context_ = {
         "principal": scope.principal,
         "therapy_session": therapy_session,

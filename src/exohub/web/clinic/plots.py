@@ -417,7 +417,10 @@ def _cycle_curves_figure(
     size_in: tuple[float, float],
 ) -> Figure:
     legend_rows = math.ceil((len(curves) + len(compare)) / 2)
-    figure, axes = _new_axes(size_in, title, bottom_in=(42 + 19 * legend_rows) / 72)
+    legend_in = 19 * legend_rows / 72
+    # Beyond two rows the legend adds to the figure's height, so many curves never squeeze the plot away.
+    size_in = (size_in[0], min(20.0, size_in[1] + 19 * max(0, legend_rows - 2) / 72))
+    figure, axes = _new_axes(size_in, title, bottom_in=42 / 72 + legend_in)
     axes.set_ylabel(unit)
     axes.set_xlabel("Gait cycle (%)")
     if not curves and not compare:

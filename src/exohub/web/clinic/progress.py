@@ -14,6 +14,7 @@ from typing import Any
 from fastapi.responses import FileResponse, Response
 from sqlalchemy.orm import Session
 
+from exohub.signals.channels import parse_channel
 from exohub.web.accounts.models import Organisation
 from exohub.web.clinic import service
 from exohub.web.clinic.analysis import headline
@@ -68,15 +69,21 @@ def progress_view(*, session: Session, patient: Patient) -> ProgressView:
     return ProgressView(tuple(outcome_series), session_series, tuple(result.changes))
 
 
-def cycle_curves(document: dict[str, Any] | None, kind: str, *, prefix: str = "") -> tuple[CycleCurve, ...]:
-    """The gait-cycle curves of one analysis (``kind``: ``angles`` or ``emg``), labelled ``prefix`` + channel."""
+def cycle_curves(
+    document: dict[str, Any] | None, kind: str, *, prefix: str = "", channels: Sequence[str] | None = None
+) -> tuple[CycleCurve, ...]:
+    """The gait-cycle curves of one analysis (``kind``: ``angles`` or ``emg``), labelled ``prefix`` + channel.
+
+    ``channels`` picks some (in that order); by default every channel with a complete curve.
+    """
     if not document:
         return ()
     mean_key, sd_key, _, _ = CURVE_KINDS[kind]
     means: dict[str, list[float | None]] = document.get(mean_key) or {}
     sds: dict[str, list[float | None]] = document.get(sd_key) or {}
     curves = []
-    for channel, values in means.items():
+    for channel in channels if channels is not None else list(means):
+        values = means.get(channel)
         if channel == "cycle_pct" or not values or any(value is None for value in values):
             continue
         sd = sds.get(channel)
@@ -90,12 +97,44 @@ def cycle_curves(document: dict[str, Any] | None, kind: str, *, prefix: str = ""
     return tuple(curves)
 
 
+MAX_CURVES_PER_PLOT = 6
+
+
+def cycle_curve_groups(document: dict[str, Any] | None, kind: str) -> list[tuple[str, list[str]]]:
+    """The channels of one kind of curve split into readable plots: joint angles by joint, EMG by side.
+
+    Returns ``(title, channels)`` pairs, at most :data:`MAX_CURVES_PER_PLOT` channels each, in the document's order.
+    """
+    if not document:
+        return []
+    mean_key, _, title, _ = CURVE_KINDS[kind]
+    groups: dict[str, list[str]] = {}
+    for channel in document.get(mean_key) or {}:
+        if channel == "cycle_pct":
+            continue
+        parsed = parse_channel(channel)
+        key = parsed.body_part if kind == "angles" else (parsed.side or "")
+        groups.setdefault(key, []).append(channel)
+    plots = []
+    for key, channels in groups.items():
+        name = f"{key.replace('_', ' ')}: " if key else ""
+        chunks = [channels[i : i + MAX_CURVES_PER_PLOT] for i in range(0, len(channels), MAX_CURVES_PER_PLOT)]
+        for number, chunk in enumerate(chunks, start=1):
+            part = f" ({number} of {len(chunks)})" if len(chunks) > 1 else ""
+            plots.append(
+                (f"{name[:1].upper()}{name[1:]}{title[:1].lower()}{title[1:]}{part}" if name else title, chunk)
+            )
+    return plots
+
+
 def progress_report_pdf(*, session: Session, patient: Patient, author: str) -> bytes:
     """The patient's progress report (PDF): outcomes with their change, timelines, sessions, the latest curves."""
     view = progress_view(session=session, patient=patient)
     sessions = service.get_sessions(session=session, patient=patient)
     outcomes = service.get_outcomes(session=session, patient=patient)
     latest_analysed = next((item for item in sessions if item.analysis), None)
+    latest = None if latest_analysed is None else latest_analysed.analysis
+    first_group = next(iter(cycle_curve_groups(latest, "angles")), None)
     rows = tuple(_outcome_row(code, view, outcomes) for code in dict.fromkeys(item.measure for item in outcomes))
     report = ProgressReport(
         clinic=patient_clinic_name(session, patient),
@@ -112,9 +151,9 @@ def progress_report_pdf(*, session: Session, patient: Patient, author: str) -> b
         series=view.outcome_series
         + tuple(TimeSeries(title, unit, points) for title, unit, points in view.session_series if points),
         cycle_title=None
-        if latest_analysed is None
-        else f"Joint angles, session of {latest_analysed.session_date.isoformat()}",
-        cycle_curves=cycle_curves(None if latest_analysed is None else latest_analysed.analysis, "angles"),
+        if latest_analysed is None or first_group is None
+        else f"{first_group[0]}, session of {latest_analysed.session_date.isoformat()}",
+        cycle_curves=() if first_group is None else cycle_curves(latest, "angles", channels=first_group[1]),
     )
     return render_progress_report(report)
 
