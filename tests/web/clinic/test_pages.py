@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pypdfium2
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -186,3 +187,25 @@ def test_the_upload_reports_its_stages_to_its_sender_only(client: TestClient, se
     assert factories.sign_in_page(client, other).status_code == 303
     assert client.get("/clinic/upload-progress", params={"token": token}).json()["stage"] is None
     assert client.get("/clinic/upload-progress", params={"token": "not-a-token"}).status_code == 422
+
+
+GAITALYTICS = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "gaitalytics_c3d_emg"
+
+
+@pytest.mark.skipif(not GAITALYTICS.is_dir(), reason="../shared/data/gaitalytics_c3d_emg is absent")
+def test_a_motion_lab_session_page_shows_joint_and_muscle_curves(client: TestClient, session: Session) -> None:
+    clinic, csrf = _therapist(client, session)
+    patient = factories.make_patient(session, clinic)
+    session.commit()
+    posted = client.post(
+        f"/clinic/patients/{patient.id}/sessions",
+        data={"csrf_token": csrf, "session_date": "2026-10-05"},
+        files={"file": ("overground.c3d", (GAITALYTICS / "test_small.c3d").read_bytes(), "application/octet-stream")},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303, posted.text
+    page = client.get(posted.headers["location"])
+    assert page.status_code == 200
+    for title in ("Hip: joint angles", "Knee: joint angles", "Left: muscle activity", "Right: muscle activity"):
+        assert title in page.text, title
+    assert "C3D labels have no channel" in page.text  # the reader's note reaches the therapist
