@@ -50,7 +50,7 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Create the engine for ``url``; SQLite gets foreign keys, WAL and real transactions (savepoints)."""
+    """Create the engine for ``url``; SQLite gets foreign keys, WAL and real, immediate transactions (savepoints)."""
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -73,7 +73,11 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_sqlite(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE: take the write lock when the transaction starts. Nearly every request writes (the audit log
+    # records reads too); a deferred transaction that reads and then writes fails at once with "database is
+    # locked" when another connection wrote meanwhile, whereas an immediate one waits (busy_timeout) its turn.
+    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

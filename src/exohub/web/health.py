@@ -14,7 +14,8 @@ router = APIRouter(tags=["health"])
 def get_health(request: Request) -> JSONResponse:
     """Report whether the service and its database answer (503 when the database does not)."""
     try:
-        with request.app.state.engine.connect() as connection:
+        # Autocommit: the probe takes no lock, so a busy database still answers it at once.
+        with request.app.state.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as err:
         return JSONResponse(

@@ -139,3 +139,46 @@ def test_killed_mid_upload_leaves_no_half_session(server: Server, walk_csv: Path
     # The partial file of the dead request is swept once it is old enough to belong to no request.
     assert recordings.sweep_incoming(server.data_dir, max_age_s=0.0).removed_files == len(left)
     assert not any(incoming.iterdir())
+
+
+def test_others_are_served_while_an_upload_is_in_flight(server: Server, walk_csv: Path) -> None:
+    """An upload holds no transaction while it streams and is analysed, so SQLite never answers "locked"."""
+    token, session_id = _seed(server)
+    settings = server.settings
+    engine = make_engine(settings.database_url)
+    with sessionmaker(engine)() as session:
+        other_clinic = factories.make_organisation(session, country_code="KR")
+        other_therapist = factories.make_user(session, roles=[(other_clinic, Role.THERAPIST)])
+        other_patient = factories.make_patient(session, other_clinic)
+        other_token = auth.start_session(
+            session=session, settings=settings, user=other_therapist, kind="api", address="test"
+        )
+        session.commit()
+        other_patient_id = other_patient.id
+    engine.dispose()
+    server.start()
+    boundary = "exohub-busy-test"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="walk.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
+    body = head + walk_csv.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    request = (
+        f"PUT /api/v1/clinic/sessions/{session_id}/recording HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    incoming = recordings.incoming_dir(server.data_dir)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+        connection.sendall(request + body[: len(body) // 2])
+        deadline = time.monotonic() + 20
+        while not (incoming.is_dir() and any(incoming.iterdir())):
+            assert time.monotonic() < deadline, "the upload never reached the disk"
+            time.sleep(0.05)
+        for _ in range(5):  # each read is audited: a write, while the upload is open
+            assert b'"full_name"' in server.get(f"/api/v1/clinic/patients/{other_patient_id}", other_token)
+        connection.sendall(body[len(body) // 2 :])
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:300]

@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
@@ -294,12 +295,29 @@ async def _create_session_from_form(
     data, errors = validate_form(TherapySessionCreate, _session_fields(values))
     if data is not None:
         try:
-            with session.begin_nested():
-                therapy_session = service.create_session(
-                    session=session, scope=scope, context=context, patient_id=patient_id, data=data
-                )
-                if isinstance(upload, UploadFile) and upload.filename:
-                    await _attach_page_upload(session, context, settings, therapy_session, upload, on_stage)
+            # The patient is checked first; then the recording is read and analysed with no transaction open (it
+            # takes seconds); then the session and its recording are written together, or neither.
+            patient = service.get(
+                session=session, scope=scope, context=context, patient_id=patient_id, view="new session"
+            )
+            organisation_id = patient.organisation_id
+            session.commit()
+            prepared = None
+            if isinstance(upload, UploadFile) and upload.filename:
+                prepared = await _prepare_page_upload(settings, organisation_id, data.session_date, upload, on_stage)
+            try:
+                with session.begin_nested():
+                    therapy_session = service.create_session(
+                        session=session, scope=scope, context=context, patient_id=patient_id, data=data
+                    )
+                    if prepared is not None:
+                        service.attach_prepared(
+                            session=session, context=context, therapy_session=therapy_session, prepared=prepared
+                        )
+            except BaseException:
+                if prepared is not None:
+                    prepared.path.unlink(missing_ok=True)
+                raise
             return RedirectResponse(f"/clinic/sessions/{therapy_session.id}", status_code=status.HTTP_303_SEE_OTHER)
         except DomainError as err:
             errors = form_error(err, field="session_date")
@@ -320,21 +338,19 @@ def _session_fields(values: dict[str, str]) -> dict[str, Any]:
     return fields
 
 
-async def _attach_page_upload(
-    session: SessionDep,
-    context: Any,
+async def _prepare_page_upload(
     settings: SettingsDep,
-    therapy_session: Any,
+    organisation_id: int,
+    session_date: date,
     upload: UploadFile,
     on_stage: Callable[[int], None] | None,
-) -> None:
+) -> service.PreparedRecording:
     with recordings.incoming_file(settings.DATA_DIR) as incoming:
         stored = await recordings.save_upload_file(upload, incoming, max_bytes=settings.MAX_RECORDING_BYTES)
-        await run_in_threadpool(
-            lambda: service.attach_recording(
-                session=session,
-                context=context,
-                therapy_session=therapy_session,
+        return await run_in_threadpool(
+            lambda: service.prepare_recording(
+                organisation_id=organisation_id,
+                session_date=session_date,
                 incoming=incoming,
                 stored=stored,
                 data_dir=settings.DATA_DIR,

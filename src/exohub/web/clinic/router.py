@@ -161,18 +161,26 @@ async def upload_session_recording(
     therapy_session = service.get_session(
         session=session, scope=scope, context=context, session_id=session_id, view="upload"
     )
+    service.check_can_attach(therapy_session)
+    organisation_id, session_date = therapy_session.organisation_id, therapy_session.session_date
+    session.commit()  # receiving and analysing take seconds: hold no transaction (and no SQLite lock) meanwhile
     with recordings.incoming_file(settings.DATA_DIR) as incoming:
         stored = await receive_file(request, incoming, max_bytes=settings.MAX_RECORDING_BYTES, what="the recording")
-        therapy_session = await run_in_threadpool(
-            lambda: service.attach_recording(
-                session=session,
-                context=context,
-                therapy_session=therapy_session,
+        prepared = await run_in_threadpool(
+            lambda: service.prepare_recording(
+                organisation_id=organisation_id,
+                session_date=session_date,
                 incoming=incoming,
                 stored=stored,
                 data_dir=settings.DATA_DIR,
             )
         )
+    try:
+        therapy_session = service.get_session_for_attach(session=session, session_id=session_id)
+    except BaseException:
+        prepared.path.unlink(missing_ok=True)
+        raise
+    service.attach_prepared(session=session, context=context, therapy_session=therapy_session, prepared=prepared)
     return service.session_read(therapy_session)
 
 

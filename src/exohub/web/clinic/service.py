@@ -9,6 +9,7 @@ Every function takes the caller's :class:`~exohub.web.tenancy.TenantScope` (``pa
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -287,6 +288,19 @@ def get_session(
     return therapy_session
 
 
+def get_session_for_attach(*, session: Session, session_id: int) -> TherapySession:
+    """Read a session again, locked for the rest of the transaction (PostgreSQL), to attach its recording.
+
+    The caller's right to it was checked before the upload; only a session deleted meanwhile is not found.
+    """
+    statement = select(TherapySession).where(TherapySession.id == session_id).with_for_update(of=TherapySession)
+    therapy_session = session.scalars(statement).one_or_none()
+    if therapy_session is None:
+        raise NotFoundError(f"Therapy session {session_id} was deleted during the upload.")
+    session.refresh(therapy_session)
+    return therapy_session
+
+
 def get_sessions(*, session: Session, patient: Patient) -> list[TherapySession]:
     """Every session of ``patient`` (already read through :func:`get`), most recent first."""
     statement = (
@@ -297,6 +311,88 @@ def get_sessions(*, session: Session, patient: Patient) -> list[TherapySession]:
     return list(session.scalars(statement))
 
 
+@dataclass(frozen=True)
+class PreparedRecording:
+    """An upload read, checked, analysed and already in the store, waiting to be attached to its session."""
+
+    key: str
+    path: Path
+    stored: StoredFile
+    duration_s: float
+    document: dict[str, Any]
+
+
+def check_can_attach(therapy_session: TherapySession) -> None:
+    """Refuse a second recording: a session's recording never changes."""
+    if therapy_session.recording_key is not None:
+        raise InvalidStateError(
+            f"Session {therapy_session.id} already has its recording ({therapy_session.recording_filename}); "
+            "a session's recording never changes. Record a new session for another recording."
+        )
+
+
+def prepare_recording(
+    *,
+    organisation_id: int,
+    session_date: date,
+    incoming: Path,
+    stored: StoredFile,
+    data_dir: Path,
+    on_stage: Callable[[int], None] | None = None,
+) -> PreparedRecording:
+    """Read, check and analyse an uploaded recording and put it in the store; no database work.
+
+    Runs outside any transaction (seconds for an hour-long session), so it holds no lock that other requests
+    wait for. ``on_stage`` is called with the index of each stage of
+    :data:`~exohub.web.clinic.upload_progress.STAGES` as it starts.
+    """
+    stage = on_stage or (lambda _: None)
+    with _collected_warnings() as notes:
+        stage(0)
+        recording = recordings.read_upload(incoming, stored.filename)
+        _check_recording_matches(session_date, recording)
+        stage(1)
+        document = analyse_session_recording(recording)
+    document["warnings"] = notes
+    key = recordings.new_key()
+    path = recordings.recording_path(data_dir, organisation_id, key)
+    stage(2)
+    recordings.store(recording, path, upload=incoming, filename=stored.filename)
+    stage(3)
+    return PreparedRecording(key, path, stored, recording.duration_s, document)
+
+
+def attach_prepared(
+    *, session: Session, context: AuditContext, therapy_session: TherapySession, prepared: PreparedRecording
+) -> TherapySession:
+    """Attach a prepared recording to its session; if that fails (or the transaction does), the file is removed."""
+    try:
+        check_can_attach(therapy_session)
+        event.listen(session, "after_rollback", lambda _: prepared.path.unlink(missing_ok=True), once=True)
+        therapy_session.recording_key = prepared.key
+        therapy_session.recording_filename = Path(prepared.stored.filename).name[:255]
+        therapy_session.recording_format = Path(prepared.stored.filename).suffix.lower()
+        therapy_session.recording_sha256 = prepared.stored.sha256
+        therapy_session.recording_size_bytes = prepared.stored.size_bytes
+        therapy_session.recording_duration_s = prepared.duration_s
+        therapy_session.analysis = prepared.document
+        therapy_session.analysed_at = utcnow()
+        if therapy_session.duration_min is None:
+            therapy_session.duration_min = round(prepared.duration_s / 60.0, 1)
+        session.flush()
+    except BaseException:
+        prepared.path.unlink(missing_ok=True)
+        raise
+    _record_session(
+        session,
+        context,
+        therapy_session,
+        "upload_recording",
+        {"sha256": prepared.stored.sha256, "size_bytes": prepared.stored.size_bytes},
+    )
+    return therapy_session
+
+
 def attach_recording(
     *,
     session: Session,
@@ -305,56 +401,20 @@ def attach_recording(
     incoming: Path,
     stored: StoredFile,
     data_dir: Path,
-    on_stage: Callable[[int], None] | None = None,
 ) -> TherapySession:
-    """Read, check and analyse an uploaded recording, store it as Parquet and attach it to the session.
+    """Prepare an uploaded recording and attach it in one call (one unit: on failure nothing is stored).
 
-    One unit: if reading, the checks, the analysis, writing or the transaction fail, the stored file is removed
-    and the session stays as it was. ``on_stage`` is called with the index of each stage of
-    :data:`~exohub.web.clinic.upload_progress.STAGES` as it starts.
+    For seeding and scripts; the routes split the two so that the long part holds no transaction.
     """
-    stage = on_stage or (lambda _: None)
-    if therapy_session.recording_key is not None:
-        raise InvalidStateError(
-            f"Session {therapy_session.id} already has its recording ({therapy_session.recording_filename}); "
-            "a session's recording never changes. Record a new session for another recording."
-        )
-    with _collected_warnings() as notes:
-        stage(0)
-        recording = recordings.read_upload(incoming, stored.filename)
-        _check_recording_matches(therapy_session, recording)
-        stage(1)
-        document = analyse_session_recording(recording)
-    document["warnings"] = notes
-    key = recordings.new_key()
-    path = recordings.recording_path(data_dir, therapy_session.organisation_id, key)
-    stage(2)
-    recordings.store(recording, path, upload=incoming, filename=stored.filename)
-    event.listen(session, "after_rollback", lambda _: path.unlink(missing_ok=True), once=True)
-    therapy_session.recording_key = key
-    therapy_session.recording_filename = Path(stored.filename).name[:255]
-    therapy_session.recording_format = Path(stored.filename).suffix.lower()
-    therapy_session.recording_sha256 = stored.sha256
-    therapy_session.recording_size_bytes = stored.size_bytes
-    therapy_session.recording_duration_s = recording.duration_s
-    therapy_session.analysis = document
-    therapy_session.analysed_at = utcnow()
-    if therapy_session.duration_min is None:
-        therapy_session.duration_min = round(recording.duration_s / 60.0, 1)
-    stage(3)
-    try:
-        session.flush()
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    _record_session(
-        session,
-        context,
-        therapy_session,
-        "upload_recording",
-        {"sha256": stored.sha256, "size_bytes": stored.size_bytes},
+    check_can_attach(therapy_session)
+    prepared = prepare_recording(
+        organisation_id=therapy_session.organisation_id,
+        session_date=therapy_session.session_date,
+        incoming=incoming,
+        stored=stored,
+        data_dir=data_dir,
     )
-    return therapy_session
+    return attach_prepared(session=session, context=context, therapy_session=therapy_session, prepared=prepared)
 
 
 @contextmanager
@@ -370,14 +430,14 @@ def _collected_warnings() -> Iterator[list[str]]:
             notes.append(text)
 
 
-def _check_recording_matches(therapy_session: TherapySession, recording: Recording) -> None:
+def _check_recording_matches(session_date: date, recording: Recording) -> None:
     measured_at: datetime | None = recording.info["meas_date"]
     if measured_at is None:
         return
-    if abs(measured_at.date() - therapy_session.session_date) > MAX_RECORDING_DATE_MISMATCH:
+    if abs(measured_at.date() - session_date) > MAX_RECORDING_DATE_MISMATCH:
         raise InvalidInputError(
             f"The recording was made on {measured_at.date().isoformat()} but the session is dated "
-            f"{therapy_session.session_date.isoformat()}; upload this session's recording or correct the session date.",
+            f"{session_date.isoformat()}; upload this session's recording or correct the session date.",
             field=f"body.{FILE_FIELD}",
         )
 
