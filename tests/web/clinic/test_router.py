@@ -263,3 +263,36 @@ def test_a_real_c3d_session_with_emg(client: TestClient, clinic_world: ClinicWor
     analysis = client.get(f"{API}/sessions/{created['id']}/analysis", headers=clinic_world.therapist).json()
     assert len([name for name in analysis["emg_profiles"] if name != "cycle_pct"]) == 12
     assert any("C3D labels have no channel" in note for note in analysis["warnings"])
+
+
+def test_patient_updates_are_checked(client: TestClient, clinic_world: ClinicWorld) -> None:
+    url = f"{API}/patients/{clinic_world.patient_id}"
+    headers = clinic_world.therapist
+    _new_session(client, clinic_world, session_date="2026-10-01")
+    for body, field in (({"goals": None}, "goals"), ({"consent_status": None}, "consent_status")):
+        response = client.patch(url, json=body, headers=headers)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == field
+    late_birth = client.patch(url, json={"date_of_birth": "2026-11-01"}, headers=headers)
+    assert late_birth.status_code == 422
+    assert "after the patient's first session" in late_birth.json()["detail"]
+    assert client.patch(url, json={"consent_status": "granted", "goals": ""}, headers=headers).status_code == 200
+
+
+def test_a_deleted_sessions_id_is_never_reused(client: TestClient, clinic_world: ClinicWorld) -> None:
+    first = _new_session(client, clinic_world)
+    assert client.delete(f"{API}/sessions/{first['id']}", headers=clinic_world.therapist).status_code == 204
+    second = _new_session(client, clinic_world)
+    assert second["id"] > first["id"]  # the audit log's "therapy_session N" always means one session
+
+
+def test_another_clinics_unit_is_refused_without_naming_the_patient(
+    client: TestClient, clinic_world: ClinicWorld
+) -> None:
+    response = client.post(
+        f"{API}/patients/{clinic_world.patient_id}/sessions",
+        json={"session_date": "2026-10-01", "device_unit_id": clinic_world.other_device_id},
+        headers=clinic_world.therapist,
+    )
+    assert response.status_code == 422
+    assert "Patient " not in response.json()["detail"]  # factories name patients "Patient N"

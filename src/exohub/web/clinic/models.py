@@ -48,6 +48,11 @@ class AssistMode(StrEnum):
     FULL_GUIDANCE = "full_guidance"
 
 
+NEVER_REUSED_IDS = {"sqlite_autoincrement": True}
+"""The id of a deleted row is never given to a new one (SQLite reuses the highest id otherwise; PostgreSQL's
+sequences never do), so the audit log's "therapy_session 104" always means one session."""
+
+
 def _enum(enum_class: type[StrEnum], name: str) -> Enum:
     return Enum(enum_class, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
 
@@ -56,7 +61,7 @@ class Patient(Base):
     """A person treated by one clinic. Identifiable: visible only inside the clinic, every read audited."""
 
     __tablename__ = "patient"
-    __table_args__ = (UniqueConstraint("organisation_id", "record_number"),)
+    __table_args__ = (UniqueConstraint("organisation_id", "record_number"), NEVER_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
@@ -84,7 +89,7 @@ class DeviceUnit(Base):
     """One exoskeleton in a clinic: its model and serial number (the rental programme moves units later)."""
 
     __tablename__ = "device_unit"
-    __table_args__ = (UniqueConstraint("manufacturer", "serial_number"),)
+    __table_args__ = (UniqueConstraint("manufacturer", "serial_number"), NEVER_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
@@ -104,6 +109,7 @@ class TherapySession(Base):
     """One therapy session on a device, with its settings and, once uploaded, its recording and analysis."""
 
     __tablename__ = "therapy_session"
+    __table_args__ = (NEVER_REUSED_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
@@ -138,6 +144,7 @@ class OutcomeMeasurement(Base):
     """One standard outcome measure taken on a date (10MWT, 6MWT, TUG, Berg, FAC), with Berg's item scores."""
 
     __tablename__ = "outcome_measurement"
+    __table_args__ = (NEVER_REUSED_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, event, or_, select
+from sqlalchemy import delete, event, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -158,12 +158,12 @@ def update(
     """Change a patient's details; only the fields sent change."""
     patient = get(session=session, scope=scope, context=context, patient_id=patient_id, view="update")
     changes = data.model_dump(exclude_unset=True)
-    if None in (
-        changes.get(name, "") for name in ("full_name", "date_of_birth", "sex", "condition_code", "affected_side")
-    ):
-        raise InvalidInputError(
-            "Name, date of birth, sex, condition and affected side cannot be emptied.", field="body"
-        )
+    required = ("full_name", "date_of_birth", "sex", "condition_code", "affected_side", "goals", "consent_status")
+    for name in required:
+        if name in changes and changes[name] is None:
+            raise InvalidInputError(f"{name} cannot be emptied; send a value (goals may be an empty text).", field=name)
+    if "date_of_birth" in changes:
+        _check_birth_before_records(session, patient, changes["date_of_birth"])
     code = changes.get("condition_code", patient.condition_code)
     label = changes.get("condition_label") or (None if "condition_code" in changes else patient.condition_label)
     changes["condition_label"] = _check_patient_values(changes.get("date_of_birth", patient.date_of_birth), code, label)
@@ -174,6 +174,23 @@ def update(
     _flush_unique(session, patient.record_number)
     _record_patient(session, context, patient, "update", {"fields": sorted(changes)})
     return patient
+
+
+def _check_birth_before_records(session: Session, patient: Patient, date_of_birth: date) -> None:
+    """Refuse a date of birth after the patient's first session or outcome measurement."""
+    first_session = session.scalar(
+        select(func.min(TherapySession.session_date)).where(TherapySession.patient_id == patient.id)
+    )
+    first_outcome = session.scalar(
+        select(func.min(OutcomeMeasurement.measured_on)).where(OutcomeMeasurement.patient_id == patient.id)
+    )
+    first = min((day for day in (first_session, first_outcome) if day is not None), default=None)
+    if first is not None and date_of_birth > first:
+        raise InvalidInputError(
+            f"The date of birth {date_of_birth.isoformat()} is after the patient's first session or measurement "
+            f"({first.isoformat()}); check the date.",
+            field="date_of_birth",
+        )
 
 
 def _flush_unique(session: Session, record_number: str | None) -> None:
@@ -260,8 +277,8 @@ def create_session(
         device = session.get(DeviceUnit, data.device_unit_id)
         if device is None or device.organisation_id != patient.organisation_id:
             raise InvalidInputError(
-                f"Device unit {data.device_unit_id} is not a unit of {patient.full_name}'s clinic; choose one of its "
-                "units (GET /api/v1/clinic/devices).",
+                f"Device unit {data.device_unit_id} is not a unit of the patient's clinic; choose one of the clinic's "
+                "units.",
                 field="device_unit_id",
             )
     therapy_session = TherapySession(

@@ -37,6 +37,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_device_unit")),
         sa.UniqueConstraint("manufacturer", "serial_number", name=op.f("uq_device_unit_manufacturer_serial_number")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("device_unit", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_device_unit_organisation_id"), ["organisation_id"], unique=False)
@@ -83,6 +84,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_patient")),
         sa.UniqueConstraint("organisation_id", "record_number", name=op.f("uq_patient_organisation_id_record_number")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("patient", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_patient_organisation_id"), ["organisation_id"], unique=False)
@@ -146,6 +148,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_therapy_session")),
         sa.UniqueConstraint("recording_key", name=op.f("uq_therapy_session_recording_key")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("therapy_session", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_therapy_session_organisation_id"), ["organisation_id"], unique=False)
@@ -187,6 +190,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outcome_measurement")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("outcome_measurement", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outcome_measurement_organisation_id"), ["organisation_id"], unique=False)
