@@ -209,3 +209,21 @@ def test_a_motion_lab_session_page_shows_joint_and_muscle_curves(client: TestCli
     for title in ("Hip: joint angles", "Knee: joint angles", "Left: muscle activity", "Right: muscle activity"):
         assert title in page.text, title
     assert "C3D labels have no channel" in page.text  # the reader's note reaches the therapist
+
+
+def test_berg_items_on_the_form_are_all_or_none_and_named(client: TestClient, session: Session) -> None:
+    clinic, csrf = _therapist(client, session)
+    patient = factories.make_patient(session, clinic)
+    session.commit()
+    url = f"/clinic/patients/{patient.id}/outcomes"
+    base = {"csrf_token": csrf, "measure": "berg", "measured_on": "2026-10-05"}
+    partial = client.post(url, data={**base, "item_1": "4", "item_2": "3", "item_9": "5"})
+    assert partial.status_code == 422
+    assert "items 3-8, 10-14 are empty" in partial.text
+    full = {f"item_{number}": "3" for number in range(1, 15)}
+    wrong = client.post(url, data={**base, **full, "item_9": "5"})
+    assert wrong.status_code == 422 and "Berg item 9" in wrong.text
+    not_berg = client.post(url, data={**base, "measure": "tug", "value": "12", "item_1": "4"})
+    assert not_berg.status_code == 422 and "belong to the Berg Balance Scale only" in not_berg.text
+    saved = client.post(url, data={**base, **full}, follow_redirects=False)
+    assert saved.status_code == 303

@@ -196,11 +196,13 @@ async def outcome_create_submit(
     request: Request, patient_id: IdPath, scope: WriteScope, session: SessionDep, context: PageAudit
 ) -> Response:
     values = form_values(await request.form())
-    fields = {key: value for key, value in values.items() if key not in BERG_ITEM_FIELDS}
-    items = [values.get(name, "") for name in BERG_ITEM_FIELDS]
-    if any(items):
-        fields["item_scores"] = items  # type: ignore[assignment]
+    fields: dict[str, Any] = {key: value for key, value in values.items() if key not in BERG_ITEM_FIELDS}
+    items, item_error = _berg_items(values)
+    if items is not None:
+        fields["item_scores"] = items
     data, errors = validate_form(OutcomeCreate, fields)
+    if item_error:
+        data, errors = None, {"item_scores": item_error, **errors}
     if data is not None:
         try:
             service.create_outcome(session=session, scope=scope, context=context, patient_id=patient_id, data=data)
@@ -209,6 +211,33 @@ async def outcome_create_submit(
             errors = form_error(err, field="value")
     patient = service.get(session=session, scope=scope, context=context, patient_id=patient_id, view="progress page")
     return _render_patient(request, scope, session, patient, values, errors, status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+def _berg_items(values: dict[str, str]) -> tuple[list[int] | None, str]:
+    """The Berg item scores of the outcome form: all 14 or none, each a whole number (else a message saying which)."""
+    filled = {number: values[name] for number, name in enumerate(BERG_ITEM_FIELDS, start=1) if values.get(name)}
+    if not filled:
+        return None, ""
+    if values.get("measure") != MeasureCode.BERG_BALANCE.value:
+        return None, "Item scores belong to the Berg Balance Scale only; clear them for this measure."
+    missing = [number for number in range(1, len(BERG_ITEM_FIELDS) + 1) if number not in filled]
+    if missing:
+        return None, f"Score all 14 Berg items or none (then enter the total); items {_ranges(missing)} are empty."
+    not_whole = [number for number, text in filled.items() if not text.strip().isdigit()]
+    if not_whole:
+        return None, f"Berg items are scored 0 to 4 in whole points; items {_ranges(not_whole)} are not."
+    return [int(filled[number]) for number in sorted(filled)], ""
+
+
+def _ranges(numbers: list[int]) -> str:
+    """1, 2, 3, 7, 9, 10 -> "1-3, 7, 9-10"."""
+    runs = [[numbers[0], numbers[0]]]
+    for number in numbers[1:]:
+        if number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in runs)
 
 
 @router.get("/patients/{patient_id}/report.pdf")
