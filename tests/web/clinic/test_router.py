@@ -296,3 +296,24 @@ def test_another_clinics_unit_is_refused_without_naming_the_patient(
     )
     assert response.status_code == 422
     assert "Patient " not in response.json()["detail"]  # factories name patients "Patient N"
+
+
+def test_implausible_values_are_called_out() -> None:
+    from exohub.web.clinic.analysis import implausible_values
+
+    document = {
+        "skin_temperature": {"left_thigh_skin_temp": {"max_c": 43.6}, "right_thigh_skin_temp": {"max_c": 36.0}},
+        "summary": {"rom_deg": {"left_hip_angle": 2291.8, "right_hip_angle": 41.0}},
+    }
+    findings = implausible_values(document)
+    assert len(findings) == 2
+    assert "43.6 °C, at or above the 43 °C limit" in findings[0]
+    assert "left hip angle moves through 2292°" in findings[1] and "degrees" in findings[1]
+
+
+def test_motion_lab_joint_moments_are_not_assistance() -> None:
+    bins = {"covered_s": [60.0], "mean_abs_torque_nm": [40.0], "peak_abs_torque_nm": [80.0], "positive_work_j": [5.0]}
+    numbers = headline({"summary": {}, "assistance": {"left_hip_torque_x": bins, "left_hip_torque": bins}})
+    assert numbers is not None
+    assert list(numbers.assistance) == ["left_hip_torque"]
+    assert numbers.mean_assistance_torque_nm == 40.0

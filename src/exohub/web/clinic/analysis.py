@@ -11,9 +11,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from exohub.control.profiles import SKIN_LIMIT_C, SKIN_WARNING_C
 from exohub.control.session import find_safety_events
 from exohub.exceptions import ExohubError
 from exohub.signals import Recording
+from exohub.signals.channels import parse_channel
 from exohub.signals.gait import analyse_gait
 from exohub.signals.metrics import to_json_values
 from exohub.web.errors import InvalidInputError
@@ -40,10 +42,39 @@ def analyse_session_recording(recording: Recording) -> dict[str, Any]:
     document["quality_flags"] = flags[:MAX_QUALITY_FLAGS]
     document["quality_flags_total"] = len(flags)
     document["safety_events"] = to_json_values(find_safety_events(recording).to_dict(orient="records"))
+    document["implausible"] = implausible_values(document)
     document["channels"] = list(recording.channels)
     document["sampling_rates_hz"] = to_json_values(dict(recording.info["sampling_rates_hz"]))
     document["device"] = recording.info["device"]
     return document
+
+
+#: Range of motion beyond which an angle channel was almost surely recorded in degrees, not the convention's radians.
+MAX_PLAUSIBLE_ROM_DEG = 200.0
+
+
+def implausible_values(document: dict[str, Any]) -> list[str]:
+    """Findings a therapist must see beside the numbers.
+
+    Skin temperatures past the IEC 60601-1 limits, and angles whose range of motion only makes sense in degrees
+    (the convention stores radians).
+    """
+    findings = []
+    for name, values in (document.get("skin_temperature") or {}).items():
+        hottest = values.get("max_c")
+        if hottest is not None and hottest >= SKIN_WARNING_C:
+            limit = SKIN_LIMIT_C if hottest >= SKIN_LIMIT_C else SKIN_WARNING_C
+            findings.append(
+                f"{name.replace('_', ' ')} reached {hottest:.1f} °C, at or above the {limit:g} °C "
+                f"{'limit' if limit == SKIN_LIMIT_C else 'warning level'} for skin under an applied part (IEC 60601-1)."
+            )
+    for name, rom in (document.get("summary", {}).get("rom_deg") or {}).items():
+        if rom is not None and rom > MAX_PLAUSIBLE_ROM_DEG:
+            findings.append(
+                f"{name.replace('_', ' ')} moves through {rom:.0f}° per stride: the recording probably gives this "
+                "angle in degrees, where exohub's CSV convention expects radians; its angle figures are wrong."
+            )
+    return findings
 
 
 @dataclass(frozen=True)
@@ -85,7 +116,11 @@ def headline(document: dict[str, Any] | None) -> Headline | None:
         mean_assistance_torque_nm=_mean_assistance(document.get("assistance")),
         safety_events=sum(event.get("kind") != "reset" for event in document.get("safety_events", [])),
         rom_deg={name: value for name, value in summary.get("rom_deg", {}).items() if value is not None},
-        assistance={name: _session_assistance(bins) for name, bins in (document.get("assistance") or {}).items()},
+        assistance={
+            name: _session_assistance(bins)
+            for name, bins in (document.get("assistance") or {}).items()
+            if _is_actuator(name)
+        },
     )
 
 
@@ -109,6 +144,19 @@ def _mean_assistance(assistance: dict[str, dict[str, list[float | None]]] | None
     if not assistance:
         return None
     values = [
-        value for channel in assistance.values() for value in channel.get("mean_abs_torque_nm", []) if value is not None
+        value
+        for name, channel in assistance.items()
+        if _is_actuator(name)
+        for value in channel.get("mean_abs_torque_nm", [])
+        if value is not None
     ]
     return sum(values) / len(values) if values else None
+
+
+def _is_actuator(channel: str) -> bool:
+    """Whether a torque channel is a device's: one value per actuated joint.
+
+    Three axes (``_x/_y/_z``) are a motion lab's joint moments, computed from motion capture and force plates:
+    the body's own, not assistance the device delivered.
+    """
+    return parse_channel(channel).axis is None
