@@ -193,3 +193,13 @@ def test_rejects_bad_input(report: ProgressReport) -> None:
         dataclasses.replace(report.outcomes[0], latest=float("nan"))
     with pytest.raises(TypeError, match=r"report must be a ProgressReport, got dict"):
         render_progress_report({})  # type: ignore[arg-type]
+
+
+def test_every_page_names_the_record_number(report: ProgressReport) -> None:
+    """A name the viewer cannot draw prints blank; the record number keeps each page identifiable."""
+    pdf = pdfium.PdfDocument(render_progress_report(dataclasses.replace(report, record_number="SRC-26-0142")))
+    pages = [" ".join(pdf[index].get_textpage().get_text_range().split()) for index in range(len(pdf))]
+    pdf.close()
+    assert len(pages) > 1
+    assert "SRC-26-0142" in pages[0]
+    assert all("record SRC-26-0142" in text for text in pages[1:])

@@ -139,6 +139,7 @@ def progress_report_pdf(*, session: Session, patient: Patient, author: str) -> b
     report = ProgressReport(
         clinic=patient_clinic_name(session, patient),
         patient_name=patient.full_name,
+        record_number=patient.record_number,
         date_of_birth=patient.date_of_birth,
         sex=patient.sex.value,
         condition=f"{patient.condition_label} ({patient.condition_code})",

@@ -186,6 +186,9 @@ class ProgressReport:
     cycle_title: str | None = None
     cycle_curves: tuple[CycleCurve, ...] = ()
     cycle_unit: str = "deg"
+    record_number: str | None = None
+    """The clinic's medical record number: printed beside the name on every page, so a page stays identifiable
+    whatever the viewer's fonts (a name in a script the viewer cannot draw prints blank)."""
 
     def __post_init__(self) -> None:
         for name in ("clinic", "patient_name", "sex", "condition", "affected_side", "goals", "generated_by"):
@@ -349,7 +352,7 @@ def _furniture(report: ProgressReport, canvas: Canvas, page: int, total: int) ->
     if page > 1:
         header = Paragraph(
             f"{markup(report.clinic)} {_DASH} Progress report {_DASH} {markup(report.patient_name)}, "
-            f"born {format_day(report.date_of_birth)}",
+            f"{_record(report)}born {format_day(report.date_of_birth)}",
             styles["small"],
         )
         header.wrap(text_width, 20 * mm)
@@ -390,11 +393,16 @@ def _header(report: ProgressReport) -> list[Flowable]:
     ]
 
 
+def _record(report: ProgressReport) -> str:
+    return f"record {markup(report.record_number)}, " if report.record_number else ""
+
+
 def _patient(report: ProgressReport, width: float) -> list[Flowable]:
     styles = _styles()
     born = f"{format_day(report.date_of_birth)} (age {report.age_years} at this report)"
     fields = [
         ("Patient", f"<b>{markup(report.patient_name)}</b>"),
+        ("Record number", markup(report.record_number or "") or _MISSING),
         ("Date of birth", born),
         ("Sex", markup(report.sex) or _MISSING),
         ("Condition", markup(report.condition) or _MISSING),
