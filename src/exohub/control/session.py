@@ -18,6 +18,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +218,7 @@ def run_session(
     ring = RingLog(n_slots if simulated else max(int(rate_hz * max(2.0, 20 * flush_period_s)), 1000), columns)
     blocks: list[np.ndarray] = []
     tick, supervisor, refused = _make_tick(patient, policy, estimators, loop, ring, mode, resets)
+    started_at = datetime.now(UTC)
     for estimator in estimators:
         estimator.reset()
     policy.start(0.0)
@@ -236,6 +238,7 @@ def run_session(
     data = np.concatenate(blocks) if blocks else np.empty((0, len(columns)))
     events = tuple(supervisor.events)
     recording = session_recording(columns, data, events, profile, mode=mode, rate_hz=rate_hz)
+    recording.info["meas_date"] = started_at  # the day the clinic's upload is checked against
     path = None if out is None else write_recording(recording, out)
     return SessionResult(
         timing, events, tuple(refused), columns, data, recording, path=path, n_log_overwritten=ring.n_overwritten

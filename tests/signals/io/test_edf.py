@@ -143,3 +143,17 @@ def test_damaged_edf_gives_a_validation_error_or_a_recording(edf_bytes, tmp_path
     path = tmp_path / "flipped.edf"
     path.write_bytes(flipped(edf_bytes, data.draw(byte_flips(len(edf_bytes), hot_end=768))))
     read_or_refuse(read_edf, path)
+
+
+@pytest.mark.parametrize("suffix", [".edf", ".bdf"])
+def test_the_start_date_travels_and_an_anonymised_one_is_none(tmp_path, suffix):
+    from datetime import UTC, datetime
+
+    time_s = np.arange(500) / 100
+    stream = pd.DataFrame({"left_hip_angle": np.sin(time_s)}, index=time_s)
+    dated = Recording([stream], {"meas_date": datetime(2026, 9, 14, 9, 30, 5, tzinfo=UTC)})
+    assert read_recording(write_recording(dated, tmp_path / f"dated{suffix}")).info["meas_date"] == dated.info[
+        "meas_date"
+    ]
+    undated = Recording([stream])
+    assert read_recording(write_recording(undated, tmp_path / f"undated{suffix}")).info["meas_date"] is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,23 @@ def read_edf(path: str | Path, *, channel_map: Mapping[str, str | None] | None =
             )
         if notes:
             warnings.warn(f"{path}: " + "; ".join(notes) + ".", ExohubWarning, stacklevel=2)
-        return Recording(streams, {"source": path.name}, events=events)
+        return Recording(streams, {"source": path.name, "meas_date": _start(edf)}, events=events)
+
+
+def _start(edf: Any) -> datetime | None:
+    """The recording's start from the header, or None when it is anonymised (EDF+ "Startdate X") or unreadable.
+
+    EDF states no time zone; the start is taken as UTC (a clinic's local time differs by at most 14 hours).
+    """
+    import edfio
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # edfio warns when the EDF+ and legacy dates differ; EDF+ wins
+            start = datetime.combine(edf.startdate, edf.starttime)
+    except (edfio.AnonymizedDateError, ValueError):
+        return None
+    return start.replace(tzinfo=UTC)
 
 
 def _check_edf_size(path: Path, *, sample_bytes: int) -> None:
@@ -203,7 +220,12 @@ def write_edf(recording: Recording, path: str | Path) -> Path:
             for side, event, t in recording.events.itertuples(index=False)
         ]
     kind: Any = edfio.Bdf if is_bdf else edfio.Edf
-    edf = kind(signals, data_record_duration=record_s, **({"annotations": annotations} if annotations else {}))
+    start = recording.info["meas_date"]
+    dated: dict[str, Any] = {}
+    if start is not None:
+        start = start.astimezone(UTC)
+        dated = {"recording": edfio.Recording(startdate=start.date()), "starttime": start.time().replace(tzinfo=None)}
+    edf = kind(signals, data_record_duration=record_s, **dated, **({"annotations": annotations} if annotations else {}))
     with atomic_path(path) as partial:
         edf.write(partial)
     return path
