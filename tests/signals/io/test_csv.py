@@ -78,3 +78,18 @@ def test_truncated_lines_give_a_validation_error_or_a_recording(tmp_path, csv_te
     path = tmp_path / "cut.csv"
     path.write_text(csv_text[: data.draw(st.integers(0, len(csv_text) - 1))])
     read_or_refuse(read_csv, path)
+
+
+def test_a_file_cut_off_mid_line_is_refused(tmp_path):
+    time_s = np.arange(2000) / 100
+    recording = Recording(
+        [pd.DataFrame({"left_hip_angle": np.sin(time_s), "right_hip_angle": np.cos(time_s)}, index=time_s)]
+    )
+    text = write_csv(recording, tmp_path / "whole.csv").read_text()
+    cut = tmp_path / "cut.csv"
+    cut.write_text(text[: len(text) // 2].rsplit(",", 1)[0])  # ends inside a row, after its first cell
+    with pytest.raises(ValidationError, match="last line has 2 cells where the header has 3"):
+        read_csv(cut)
+    no_newline = tmp_path / "no_newline.csv"
+    no_newline.write_text(text.rstrip("\n"))  # a complete last row without its line break is fine
+    assert len(read_csv(no_newline).streams[0]) == 2000

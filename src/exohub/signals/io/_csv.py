@@ -34,7 +34,8 @@ def read_csv(path: str | Path) -> Recording:
     """
     path = check_file(path)
     with reading(path, "CSV"):
-        _check_header(path)
+        n_columns = _check_header(path)
+        _check_last_line(path, n_columns)
         frame = pd.read_csv(path, keep_default_na=False, na_values=[""], low_memory=False)
         if TIME_COLUMN not in frame.columns:
             raise ValidationError(f"no {TIME_COLUMN!r} column; the header is {list(frame.columns)[:20]}.")
@@ -49,8 +50,23 @@ def read_csv(path: str | Path) -> Recording:
         return Recording(streams, {"source": path.name})
 
 
-def _check_header(path: Path) -> None:
-    """Refuse a header that names a column twice (pandas would silently rename the second ``a`` to ``a.1``)."""
+def _check_last_line(path: Path, n_columns: int, *, tail_bytes: int = 65536) -> None:
+    """Refuse a file whose last line has fewer or more cells than the header: it was cut off (a broken upload)."""
+    with path.open("rb") as file:
+        file.seek(max(0, path.stat().st_size - tail_bytes))
+        tail = file.read().decode("utf-8", errors="replace")
+    lines = [line for line in tail.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return  # header only, or one line longer than the tail: pandas' own checks apply
+    cells = next(csv.reader([lines[-1]]), [])
+    if len(cells) != n_columns:
+        raise ValidationError(
+            f"the last line has {len(cells)} cells where the header has {n_columns}: the file is cut off or damaged."
+        )
+
+
+def _check_header(path: Path) -> int:
+    """Return the header's number of columns; refuse one that names a column twice (pandas would rename it)."""
     with path.open(newline="", encoding="utf-8") as file:
         try:
             names = [name.strip() for name in next(csv.reader(file), [])]
@@ -60,6 +76,7 @@ def _check_header(path: Path) -> None:
     duplicated = sorted(name for name, count in counts.items() if count > 1)
     if duplicated:
         raise ValidationError(f"columns appear more than once in the header: {duplicated}; rename or drop them.")
+    return len(names)
 
 
 def _numeric(column: pd.Series, name: str) -> pd.Series:

@@ -67,6 +67,8 @@ class MeasureDefinition:
     @property
     def unit_label(self) -> str:
         """The unit as a therapist reads it (``{score}`` is UCUM's annotation for a dimensionless score)."""
+        if self.levels:
+            return ""  # an ordinal category (FAC 0-5): a level, not a sum of points
         return "points" if self.unit == "{score}" else self.unit
 
 
@@ -203,7 +205,7 @@ def get_measure(code: MeasureCode | str) -> MeasureDefinition:
 
 def _format_range(measure: MeasureDefinition) -> str:
     kind = "an integer" if measure.integer else "a number"
-    return f"{kind} from {measure.minimum:g} to {measure.maximum:g} {measure.unit_label}"
+    return f"{kind} from {measure.minimum:g} to {measure.maximum:g} {measure.unit_label}".rstrip()
 
 
 def _check_number(measure: MeasureDefinition, value: object, field: str) -> float:

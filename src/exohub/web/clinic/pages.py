@@ -139,6 +139,7 @@ def _render_patient(
         "values": values,
         "errors": errors,
         "berg_items": MEASURES[MeasureCode.BERG_BALANCE].items,
+        "unit_labels": {code.value: measure.unit_label for code, measure in MEASURES.items()},
         "today": service.latest_date_anywhere(),
         **CHOICES,
     }

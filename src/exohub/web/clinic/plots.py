@@ -277,7 +277,8 @@ def _latest_text(title: str, unit: str, points: Sequence[TimePoint], noun: str) 
 def _cycle_text(title: str, curves: Sequence[CycleCurve], compare: Sequence[CycleCurve]) -> str:
     if not curves and not compare:
         return f"{title}: no gait-cycle curves yet"
-    text = f"{title} over the gait cycle, mean and SD"
+    over = "" if "over the gait cycle" in title else " over the gait cycle"
+    text = f"{title}{over}, mean and SD"
     if curves:
         text += ": " + ", ".join(curve.label for curve in curves)
     if compare:
