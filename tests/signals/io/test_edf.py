@@ -152,8 +152,8 @@ def test_the_start_date_travels_and_an_anonymised_one_is_none(tmp_path, suffix):
     time_s = np.arange(500) / 100
     stream = pd.DataFrame({"left_hip_angle": np.sin(time_s)}, index=time_s)
     dated = Recording([stream], {"meas_date": datetime(2026, 9, 14, 9, 30, 5, tzinfo=UTC)})
-    assert read_recording(write_recording(dated, tmp_path / f"dated{suffix}")).info["meas_date"] == dated.info[
-        "meas_date"
-    ]
+    assert (
+        read_recording(write_recording(dated, tmp_path / f"dated{suffix}")).info["meas_date"] == dated.info["meas_date"]
+    )
     undated = Recording([stream])
     assert read_recording(write_recording(undated, tmp_path / f"undated{suffix}")).info["meas_date"] is None
