@@ -317,3 +317,14 @@ def test_motion_lab_joint_moments_are_not_assistance() -> None:
     assert numbers is not None
     assert list(numbers.assistance) == ["left_hip_torque"]
     assert numbers.mean_assistance_torque_nm == 40.0
+
+
+def test_an_outcome_links_only_to_a_session_of_its_day(client: TestClient, clinic_world: ClinicWorld) -> None:
+    created = _new_session(client, clinic_world, session_date="2026-10-01")
+    url = f"{API}/patients/{clinic_world.patient_id}/outcomes"
+    body = {"measure": "tug", "value": 14.2, "therapy_session_id": created["id"]}
+    other_day = client.post(url, json={**body, "measured_on": "2026-10-20"}, headers=clinic_world.therapist)
+    assert other_day.status_code == 422
+    assert other_day.json()["errors"][0]["field"] == "therapy_session_id"
+    same_day = client.post(url, json={**body, "measured_on": "2026-10-01"}, headers=clinic_world.therapist)
+    assert same_day.status_code == 201

@@ -537,6 +537,12 @@ def create_outcome(
                 f"Therapy session {data.therapy_session_id} is not a session of this patient.",
                 field="therapy_session_id",
             )
+        if linked.session_date != data.measured_on:
+            raise InvalidInputError(
+                f"The measurement is dated {data.measured_on.isoformat()} but session {linked.id} took place on "
+                f"{linked.session_date.isoformat()}; link it to that day's session or to none.",
+                field="therapy_session_id",
+            )
     outcome = OutcomeMeasurement(
         organisation_id=patient.organisation_id,
         patient_id=patient.id,
