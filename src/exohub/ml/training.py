@@ -68,8 +68,8 @@ class TrainConfig:
     hidden: int = 96
     step: int = 3
     augment: bool = True
-    mirror: bool = False
-    time_warp: float = 0.0
+    mirror: bool = True
+    time_warp: float = 0.15
 
     def to_dict(self) -> dict[str, float | int]:
         """The configuration as plain values (stored in the ONNX file's metadata)."""
