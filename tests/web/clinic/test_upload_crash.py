@@ -106,20 +106,26 @@ def _seed(server: Server) -> tuple[str, int]:
     return token, session_id
 
 
-def test_killed_mid_upload_leaves_no_half_session(server: Server, walk_csv: Path) -> None:
-    token, session_id = _seed(server)
-    server.start()
-    boundary = "exohub-crash-test"
+def _upload_request(session_id: int, token: str, recording: Path) -> tuple[bytes, bytes]:
+    """The head and the multipart body of a raw ``PUT .../recording``, to send in pieces over a socket."""
+    boundary = "exohub-raw-upload"
     head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="walk.csv"\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{recording.name}"\r\n'
         "Content-Type: text/csv\r\n\r\n"
     ).encode()
-    body = head + walk_csv.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    body = head + recording.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
     request = (
         f"PUT /api/v1/clinic/sessions/{session_id}/recording HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         f"Authorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode()
+    return request, body
+
+
+def test_killed_mid_upload_leaves_no_half_session(server: Server, walk_csv: Path) -> None:
+    token, session_id = _seed(server)
+    server.start()
+    request, body = _upload_request(session_id, token, walk_csv)
     incoming = recordings.incoming_dir(server.data_dir)
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
         connection.sendall(request + body[: len(body) // 2])
@@ -157,17 +163,7 @@ def test_others_are_served_while_an_upload_is_in_flight(server: Server, walk_csv
         other_patient_id = other_patient.id
     engine.dispose()
     server.start()
-    boundary = "exohub-busy-test"
-    head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="walk.csv"\r\n'
-        "Content-Type: text/csv\r\n\r\n"
-    ).encode()
-    body = head + walk_csv.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
-    request = (
-        f"PUT /api/v1/clinic/sessions/{session_id}/recording HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        f"Authorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    ).encode()
+    request, body = _upload_request(session_id, token, walk_csv)
     incoming = recordings.incoming_dir(server.data_dir)
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
         connection.sendall(request + body[: len(body) // 2])
