@@ -19,7 +19,9 @@ from exohub.signals.io import read_recording
 from exohub.web.accounts import service as accounts
 from exohub.web.accounts.models import Organisation
 from exohub.web.audit.service import AuditContext
+from exohub.web.clinic import outcomes as clinic_outcomes
 from exohub.web.clinic import service
+from exohub.web.clinic import sessions as clinic_sessions
 from exohub.web.clinic.analysis import headline
 from exohub.web.clinic.demo import CLINICS, PATIENTS, assessment_indices, seed_clinic_demo, session_dates
 from exohub.web.clinic.measures import MeasureCode
@@ -84,7 +86,7 @@ def test_each_demo_clinic_has_patients_with_months_of_sessions(demo: SeededDemo)
         assert sorted(p.full_name for p in patients) == expected
         assert {p.organisation_id for p in patients} == {_organisation_id(demo, key)}
         for patient in patients:
-            dates = [s.session_date for s in service.get_sessions(session=demo.session, patient=patient)]
+            dates = [s.session_date for s in clinic_sessions.get_sessions(session=demo.session, patient=patient)]
             assert len(dates) >= 5, patient.full_name
             # The history ends about a week ago and reaches back months (weekly in Japan, fortnightly abroad).
             assert demo.today - timedelta(days=10) <= max(dates) <= demo.today - timedelta(days=4)
@@ -96,7 +98,7 @@ def test_every_session_has_an_analysed_recording_in_the_store(demo: SeededDemo) 
     therapy_sessions = list(demo.session.scalars(select(TherapySession)))
     assert len(therapy_sessions) == sum(p.n_sessions for p in PATIENTS)
     for therapy_session in therapy_sessions:
-        path = service.recording_file(data_dir=demo.data_dir, therapy_session=therapy_session)
+        path = clinic_sessions.recording_file(data_dir=demo.data_dir, therapy_session=therapy_session)
         assert path.is_relative_to(demo.data_dir / "recordings")
         recording = read_recording(path)
         assert recording.duration_s == pytest.approx(therapy_session.recording_duration_s)
@@ -115,7 +117,7 @@ def test_every_session_has_an_analysed_recording_in_the_store(demo: SeededDemo) 
 def test_jp_stroke_patient_walks_faster_with_less_assistance(demo: SeededDemo) -> None:
     patient = _jp_stroke_patient(demo)
     assert patient.affected_side == "left"
-    outcomes = service.get_outcomes(session=demo.session, patient=patient)
+    outcomes = clinic_outcomes.get_outcomes(session=demo.session, patient=patient)
     walk = [o for o in outcomes if o.measure == MeasureCode.TEN_METRE_WALK_COMFORTABLE]
     assert len(walk) >= 4
     # Re-assessed about every four weeks, each time at one of the patient's sessions.
@@ -124,7 +126,9 @@ def test_jp_stroke_patient_walks_faster_with_less_assistance(demo: SeededDemo) -
     assert all(o.therapy_session_id is not None for o in outcomes)
     assert 0.25 <= walk[0].value <= 0.45
     assert 0.55 <= walk[-1].value <= 0.7
-    changes = {change.measure: change for change in service.progress(session=demo.session, patient=patient).changes}
+    changes = {
+        change.measure: change for change in clinic_outcomes.progress(session=demo.session, patient=patient).changes
+    }
     for measure in MeasureCode:
         assert changes[measure].improved, (measure, changes[measure].text)
     assert changes[MeasureCode.TEN_METRE_WALK_COMFORTABLE].meaningful  # beyond the 0.16 m/s MCID after stroke
@@ -132,7 +136,7 @@ def test_jp_stroke_patient_walks_faster_with_less_assistance(demo: SeededDemo) -
     berg = [o for o in outcomes if o.measure == MeasureCode.BERG_BALANCE]
     assert all(o.item_scores is not None and sum(o.item_scores) == o.value for o in berg)
 
-    therapy_sessions = service.get_sessions(session=demo.session, patient=patient)[::-1]
+    therapy_sessions = clinic_sessions.get_sessions(session=demo.session, patient=patient)[::-1]
     levels = [s.assistance_level_pct for s in therapy_sessions]
     assert levels == sorted(levels, reverse=True, key=lambda level: level or 0.0)
     assert levels[0] > levels[-1]
@@ -146,7 +150,7 @@ def test_jp_stroke_patient_walks_faster_with_less_assistance(demo: SeededDemo) -
 
 def test_safety_events_show_in_a_session(demo: SeededDemo) -> None:
     patient = _jp_stroke_patient(demo)
-    therapy_sessions = service.get_sessions(session=demo.session, patient=patient)
+    therapy_sessions = clinic_sessions.get_sessions(session=demo.session, patient=patient)
     with_events = [s for s in therapy_sessions if (numbers := headline(s.analysis)) and numbers.safety_events]
     assert len(with_events) == 1
     [incident] = with_events
@@ -170,9 +174,9 @@ def test_therapist_kr_cannot_see_jp_patients(demo: SeededDemo) -> None:
     jp = _jp_stroke_patient(demo)
     with pytest.raises(NotFoundError):
         service.get(session=demo.session, scope=scope, context=READ, patient_id=jp.id)
-    jp_session = service.get_sessions(session=demo.session, patient=jp)[0]
+    jp_session = clinic_sessions.get_sessions(session=demo.session, patient=jp)[0]
     with pytest.raises(NotFoundError):
-        service.get_session(session=demo.session, scope=scope, context=READ, session_id=jp_session.id)
+        clinic_sessions.get_session(session=demo.session, scope=scope, context=READ, session_id=jp_session.id)
     listed = service.get_all(session=demo.session, scope=scope, context=READ, params=PageParams(limit=200))
     assert {item.organisation_id for item in listed.items} == {_organisation_id(demo, "kr")}
     assert sorted(item.full_name for item in listed.items) == sorted(p.full_name for p in PATIENTS if p.clinic == "kr")

@@ -33,7 +33,9 @@ from exohub.signals.consts import TIME_COLUMN
 from exohub.signals.io import write_recording
 from exohub.web.accounts.models import Organisation
 from exohub.web.audit.service import AuditContext
+from exohub.web.clinic import outcomes as clinic_outcomes
 from exohub.web.clinic import recordings, service
+from exohub.web.clinic import sessions as clinic_sessions
 from exohub.web.clinic.measures import BERG_ITEM_MAXIMUM, BERG_ITEMS, MeasureCode
 from exohub.web.clinic.models import AffectedSide, AssistMode, ConsentStatus, DeviceUnit, Patient, Sex, TherapySession
 from exohub.web.clinic.schemas import DeviceUnitCreate, OutcomeCreate, PatientCreate, TherapySessionCreate
@@ -505,7 +507,7 @@ def _seed_patient(
         incident = incidents.get(index)
         level = _rounded(_along(course.assistance_level_pct, progress), 5.0)
         recording_s = round(_along(course.recording_s, progress))
-        therapy_session = service.create_session(
+        therapy_session = clinic_sessions.create_session(
             session=session,
             scope=scope,
             context=therapist,
@@ -703,7 +705,7 @@ def _attach(
         written = write_recording(recording, incoming.with_name(f"{incoming.stem}{Path(filename).suffix}"))
         written.rename(incoming)
         stored = StoredFile(sha256=_sha256(incoming), size_bytes=incoming.stat().st_size, filename=filename)
-        service.attach_recording(
+        clinic_sessions.attach_recording(
             session=session,
             context=context,
             therapy_session=therapy_session,
@@ -748,7 +750,7 @@ def _assess(
         ),
     ]
     for measure, value, items in results:
-        service.create_outcome(
+        clinic_outcomes.create_outcome(
             session=session,
             scope=scope,
             context=assessor,

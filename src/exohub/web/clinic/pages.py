@@ -13,7 +13,9 @@ from starlette.datastructures import FormData, UploadFile
 
 from exohub.signals.io import readable_suffixes
 from exohub.web.accounts.models import Organisation
+from exohub.web.clinic import outcomes as clinic_outcomes
 from exohub.web.clinic import plots, progress, recordings, service, upload_progress
+from exohub.web.clinic import sessions as clinic_sessions
 from exohub.web.clinic.analysis import headline
 from exohub.web.clinic.conditions import CONDITIONS
 from exohub.web.clinic.measures import MEASURES, MeasureCode
@@ -125,8 +127,8 @@ def _render_patient(
     status_code: int = 200,
 ) -> HTMLResponse:
     view = progress.progress_view(session=session, patient=patient)
-    sessions = service.get_sessions(session=session, patient=patient)
-    outcomes = service.get_outcomes(session=session, patient=patient)
+    sessions = clinic_sessions.get_sessions(session=session, patient=patient)
+    outcomes = clinic_outcomes.get_outcomes(session=session, patient=patient)
     context = {
         "principal": scope.principal,
         "patient": patient,
@@ -135,7 +137,7 @@ def _render_patient(
         "session_plots": [plots.session_bars_svg(title, unit, points) for title, unit, points in view.session_series],
         "changes": view.changes,
         "sessions": [(item, headline(item.analysis)) for item in sessions],
-        "outcomes": [service.outcome_read(item) for item in reversed(outcomes)],
+        "outcomes": [clinic_outcomes.outcome_read(item) for item in reversed(outcomes)],
         "values": values,
         "errors": errors,
         "berg_items": MEASURES[MeasureCode.BERG_BALANCE].items,
@@ -206,7 +208,9 @@ async def outcome_create_submit(
         data, errors = None, {"item_scores": item_error, **errors}
     if data is not None:
         try:
-            service.create_outcome(session=session, scope=scope, context=context, patient_id=patient_id, data=data)
+            clinic_outcomes.create_outcome(
+                session=session, scope=scope, context=context, patient_id=patient_id, data=data
+            )
             return RedirectResponse(f"/clinic/patients/{patient_id}#outcomes", status_code=status.HTTP_303_SEE_OTHER)
         except DomainError as err:
             errors = form_error(err, field="value")
@@ -337,11 +341,11 @@ async def _create_session_from_form(
                 prepared = await _prepare_page_upload(settings, organisation_id, data.session_date, upload, on_stage)
             try:
                 with session.begin_nested():
-                    therapy_session = service.create_session(
+                    therapy_session = clinic_sessions.create_session(
                         session=session, scope=scope, context=context, patient_id=patient_id, data=data
                     )
                     if prepared is not None:
-                        service.attach_prepared(
+                        clinic_sessions.attach_prepared(
                             session=session, context=context, therapy_session=therapy_session, prepared=prepared
                         )
             except BaseException:
@@ -374,11 +378,11 @@ async def _prepare_page_upload(
     session_date: date,
     upload: UploadFile,
     on_stage: Callable[[int], None] | None,
-) -> service.PreparedRecording:
+) -> clinic_sessions.PreparedRecording:
     with recordings.incoming_file(settings.DATA_DIR) as incoming:
         stored = await recordings.save_upload_file(upload, incoming, max_bytes=settings.MAX_RECORDING_BYTES)
         return await run_in_threadpool(
-            lambda: service.prepare_recording(
+            lambda: clinic_sessions.prepare_recording(
                 organisation_id=organisation_id,
                 session_date=session_date,
                 incoming=incoming,
@@ -412,10 +416,10 @@ def session_page(
     context: PageAudit,
     compare: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> HTMLResponse:
-    therapy_session = service.get_session(session=session, scope=scope, context=context, session_id=session_id)
+    therapy_session = clinic_sessions.get_session(session=session, scope=scope, context=context, session_id=session_id)
     others = [
         item
-        for item in service.get_sessions(session=session, patient=therapy_session.patient)
+        for item in clinic_sessions.get_sessions(session=session, patient=therapy_session.patient)
         if item.id != therapy_session.id and item.analysis
     ]
     compared = next((item for item in others if item.id == compare), None)
@@ -452,10 +456,10 @@ def session_page(
 def session_recording_download(
     session_id: IdPath, scope: ReadScope, session: SessionDep, settings: SettingsDep, context: PageAudit
 ) -> FileResponse:
-    therapy_session = service.get_session(
+    therapy_session = clinic_sessions.get_session(
         session=session, scope=scope, context=context, session_id=session_id, view="download recording"
     )
-    path = service.recording_file(data_dir=settings.DATA_DIR, therapy_session=therapy_session)
+    path = clinic_sessions.recording_file(data_dir=settings.DATA_DIR, therapy_session=therapy_session)
     return progress.recording_response(path, therapy_session)
 
 

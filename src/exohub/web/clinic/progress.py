@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from exohub.signals.channels import parse_channel
 from exohub.web.accounts.models import Organisation
-from exohub.web.clinic import service
+from exohub.web.clinic import outcomes as clinic_outcomes
+from exohub.web.clinic import sessions as clinic_sessions
 from exohub.web.clinic.analysis import headline
 from exohub.web.clinic.conditions import condition_group
 from exohub.web.clinic.measures import MEASURES, find_mcid
@@ -46,7 +47,7 @@ class ProgressView:
 
 def progress_view(*, session: Session, patient: Patient) -> ProgressView:
     """Outcome timelines (with baseline and MCID), per-session series and each measure's change since baseline."""
-    result = service.progress(session=session, patient=patient)
+    result = clinic_outcomes.progress(session=session, patient=patient)
     group = condition_group(patient.condition_code)
     outcome_series = []
     for code, points in result.outcomes.items():
@@ -63,7 +64,11 @@ def progress_view(*, session: Session, patient: Patient) -> ProgressView:
             )
         )
     session_series = tuple(
-        (service.SESSION_SERIES[name], SESSION_UNITS[name], tuple(TimePoint(point.on, point.value) for point in points))
+        (
+            clinic_outcomes.SESSION_SERIES[name],
+            SESSION_UNITS[name],
+            tuple(TimePoint(point.on, point.value) for point in points),
+        )
         for name, points in result.sessions.items()
     )
     return ProgressView(tuple(outcome_series), session_series, tuple(result.changes))
@@ -130,8 +135,8 @@ def cycle_curve_groups(document: dict[str, Any] | None, kind: str) -> list[tuple
 def progress_report_pdf(*, session: Session, patient: Patient, author: str) -> bytes:
     """The patient's progress report (PDF): outcomes with their change, timelines, sessions, the latest curves."""
     view = progress_view(session=session, patient=patient)
-    sessions = service.get_sessions(session=session, patient=patient)
-    outcomes = service.get_outcomes(session=session, patient=patient)
+    sessions = clinic_sessions.get_sessions(session=session, patient=patient)
+    outcomes = clinic_outcomes.get_outcomes(session=session, patient=patient)
     latest_analysed = next((item for item in sessions if item.analysis), None)
     latest = None if latest_analysed is None else latest_analysed.analysis
     first_group = next(iter(cycle_curve_groups(latest, "angles")), None)

@@ -6,7 +6,9 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from exohub.web.clinic import outcomes as clinic_outcomes
 from exohub.web.clinic import progress, recordings, service
+from exohub.web.clinic import sessions as clinic_sessions
 from exohub.web.clinic.schemas import (
     DeviceUnitCreate,
     DeviceUnitRead,
@@ -72,7 +74,7 @@ def update_patient(
 def get_patient_progress(patient_id: IdPath, scope: ReadScope, session: SessionDep, context: ApiAudit) -> ProgressRead:
     """Each outcome's change since baseline against its published MCID, and the session series over time."""
     patient = service.get(session=session, scope=scope, context=context, patient_id=patient_id, view="progress")
-    return service.progress(session=session, patient=patient)
+    return clinic_outcomes.progress(session=session, patient=patient)
 
 
 @router.get(
@@ -98,7 +100,9 @@ def get_patient_sessions(
 ) -> list[TherapySessionRead]:
     """A patient's therapy sessions, most recent first, with each analysis's headline numbers."""
     patient = service.get(session=session, scope=scope, context=context, patient_id=patient_id, view="sessions")
-    return [service.session_read(item) for item in service.get_sessions(session=session, patient=patient)]
+    return [
+        clinic_sessions.session_read(item) for item in clinic_sessions.get_sessions(session=session, patient=patient)
+    ]
 
 
 @router.post("/patients/{patient_id}/sessions", status_code=status.HTTP_201_CREATED)
@@ -106,17 +110,17 @@ def create_session(
     patient_id: IdPath, data: TherapySessionCreate, scope: WriteScope, session: SessionDep, context: ApiAudit
 ) -> TherapySessionRead:
     """Record a therapy session (date, device unit, settings); upload its recording with PUT .../recording."""
-    therapy_session = service.create_session(
+    therapy_session = clinic_sessions.create_session(
         session=session, scope=scope, context=context, patient_id=patient_id, data=data
     )
-    return service.session_read(therapy_session)
+    return clinic_sessions.session_read(therapy_session)
 
 
 @router.get("/sessions/{session_id}")
 def get_session(session_id: IdPath, scope: ReadScope, session: SessionDep, context: ApiAudit) -> TherapySessionRead:
     """One therapy session with its settings, recording and headline metrics."""
-    return service.session_read(
-        service.get_session(session=session, scope=scope, context=context, session_id=session_id)
+    return clinic_sessions.session_read(
+        clinic_sessions.get_session(session=session, scope=scope, context=context, session_id=session_id)
     )
 
 
@@ -125,7 +129,7 @@ def delete_session(
     session_id: IdPath, scope: WriteScope, session: SessionDep, settings: SettingsDep, context: ApiAudit
 ) -> None:
     """Delete a session entered by mistake, with its recording."""
-    service.delete_session(
+    clinic_sessions.delete_session(
         session=session, scope=scope, context=context, session_id=session_id, data_dir=settings.DATA_DIR
     )
 
@@ -135,7 +139,7 @@ def get_session_analysis(
     session_id: IdPath, scope: ReadScope, session: SessionDep, context: ApiAudit
 ) -> dict[str, Any]:
     """The full analysis of the session's recording: events, strides, gait-cycle curves, assistance, quality."""
-    therapy_session = service.get_session(
+    therapy_session = clinic_sessions.get_session(
         session=session, scope=scope, context=context, session_id=session_id, view="analysis"
     )
     if therapy_session.analysis is None:
@@ -158,16 +162,16 @@ async def upload_session_recording(
 
     Formats: CSV (the exohub convention), Parquet, C3D, XDF, EDF/BDF, by the file name's suffix.
     """
-    therapy_session = service.get_session(
+    therapy_session = clinic_sessions.get_session(
         session=session, scope=scope, context=context, session_id=session_id, view="upload"
     )
-    service.check_can_attach(therapy_session)
+    clinic_sessions.check_can_attach(therapy_session)
     organisation_id, session_date = therapy_session.organisation_id, therapy_session.session_date
     session.commit()  # receiving and analysing take seconds: hold no transaction (and no SQLite lock) meanwhile
     with recordings.incoming_file(settings.DATA_DIR) as incoming:
         stored = await receive_file(request, incoming, max_bytes=settings.MAX_RECORDING_BYTES, what="the recording")
         prepared = await run_in_threadpool(
-            lambda: service.prepare_recording(
+            lambda: clinic_sessions.prepare_recording(
                 organisation_id=organisation_id,
                 session_date=session_date,
                 incoming=incoming,
@@ -176,12 +180,14 @@ async def upload_session_recording(
             )
         )
     try:
-        therapy_session = service.get_session_for_attach(session=session, session_id=session_id)
+        therapy_session = clinic_sessions.get_session_for_attach(session=session, session_id=session_id)
     except BaseException:
         prepared.path.unlink(missing_ok=True)
         raise
-    service.attach_prepared(session=session, context=context, therapy_session=therapy_session, prepared=prepared)
-    return service.session_read(therapy_session)
+    clinic_sessions.attach_prepared(
+        session=session, context=context, therapy_session=therapy_session, prepared=prepared
+    )
+    return clinic_sessions.session_read(therapy_session)
 
 
 @router.get(
@@ -193,10 +199,10 @@ def download_session_recording(
     session_id: IdPath, scope: ReadScope, session: SessionDep, settings: SettingsDep, context: ApiAudit
 ) -> FileResponse:
     """Download the session's recording as stored (Parquet, readable by `exohub.signals.read_recording`)."""
-    therapy_session = service.get_session(
+    therapy_session = clinic_sessions.get_session(
         session=session, scope=scope, context=context, session_id=session_id, view="download recording"
     )
-    path = service.recording_file(data_dir=settings.DATA_DIR, therapy_session=therapy_session)
+    path = clinic_sessions.recording_file(data_dir=settings.DATA_DIR, therapy_session=therapy_session)
     return progress.recording_response(path, therapy_session)
 
 
@@ -209,7 +215,9 @@ def get_patient_outcomes(
 ) -> list[OutcomeRead]:
     """A patient's outcome measurements, oldest first, each with its unit and code (LOINC where one exists)."""
     patient = service.get(session=session, scope=scope, context=context, patient_id=patient_id, view="outcomes")
-    return [service.outcome_read(item) for item in service.get_outcomes(session=session, patient=patient)]
+    return [
+        clinic_outcomes.outcome_read(item) for item in clinic_outcomes.get_outcomes(session=session, patient=patient)
+    ]
 
 
 @router.post("/patients/{patient_id}/outcomes", status_code=status.HTTP_201_CREATED)
@@ -217,14 +225,16 @@ def create_patient_outcome(
     patient_id: IdPath, data: OutcomeCreate, scope: WriteScope, session: SessionDep, context: ApiAudit
 ) -> OutcomeRead:
     """Record an outcome measure (10MWT, 6MWT, TUG, Berg with its 14 items, FAC), checked against its range."""
-    outcome = service.create_outcome(session=session, scope=scope, context=context, patient_id=patient_id, data=data)
-    return service.outcome_read(outcome)
+    outcome = clinic_outcomes.create_outcome(
+        session=session, scope=scope, context=context, patient_id=patient_id, data=data
+    )
+    return clinic_outcomes.outcome_read(outcome)
 
 
 @router.delete("/outcomes/{outcome_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_outcome(outcome_id: IdPath, scope: WriteScope, session: SessionDep, context: ApiAudit) -> None:
     """Delete an outcome measurement entered by mistake."""
-    service.delete_outcome(session=session, scope=scope, context=context, outcome_id=outcome_id)
+    clinic_outcomes.delete_outcome(session=session, scope=scope, context=context, outcome_id=outcome_id)
 
 
 # Device units ------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Where an upload's analysis stands, for the page that waits for it.
 
 The session form sends a random token with the upload (``?progress=<token>``); the server notes each stage of
-:func:`~exohub.web.clinic.service.attach_recording` under it, and the page asks ``GET
+:func:`~exohub.web.clinic.sessions.prepare_recording` under it, and the page asks ``GET
 /clinic/upload-progress?token=...`` while it waits. The board lives in the worker's memory: with several
 workers a poll may reach another one, which answers "unknown" and the page keeps its last message. A token is
 readable only by the person who sent the upload.
