@@ -1,7 +1,8 @@
 """The demo clinics' patients: device units, months of therapy sessions with analysed recordings, and outcomes.
 
 :func:`seed_clinic_demo` fills the clinics that :func:`exohub.web.demo.seed_demo` created, through
-:mod:`exohub.web.clinic.service` like a therapist would: register the clinic's exoskeletons and its patients,
+the clinic services (:mod:`~exohub.web.clinic.service`, :mod:`~exohub.web.clinic.sessions`,
+:mod:`~exohub.web.clinic.outcomes`) like a therapist would: register the clinic's exoskeletons and its patients,
 record each session and upload its recording (analysed on attach, as an upload is), and enter the outcome
 measures of every re-assessment.
 
