@@ -7,7 +7,10 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from exohub.web.errors import ConflictError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -94,3 +97,12 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def flush_or_conflict(session: Session, message: str) -> None:
+    """Flush pending rows in a savepoint; a unique-constraint clash becomes a ConflictError with ``message``."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as err:
+        raise ConflictError(message) from err

@@ -1,7 +1,6 @@
 """Organisations, users and memberships. Keyword-only functions, session first; they flush, never commit."""
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
 from exohub.web.accounts.models import Membership, Organisation, User
@@ -17,6 +16,7 @@ from exohub.web.accounts.schemas import (
 )
 from exohub.web.audit import service as audit
 from exohub.web.audit.service import AuditContext
+from exohub.web.database import flush_or_conflict
 from exohub.web.errors import ConflictError, InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from exohub.web.pagination import Page, PageParams, paginate, search_term
 from exohub.web.security import hash_password
@@ -82,7 +82,7 @@ def create_organisation(
     _require_free_name(session, data.name)
     organisation = Organisation(**data.model_dump())
     session.add(organisation)
-    _flush_or_conflict(session, f"An organisation named {data.name!r} already exists.")
+    flush_or_conflict(session, f"An organisation named {data.name!r} already exists.")
     audit.record(
         session=session,
         context=context,
@@ -108,7 +108,7 @@ def update_organisation(
         if field == "name" and value is None:
             raise InvalidInputError("name cannot be empty.", field="body.name")
         setattr(organisation, field, value)
-    _flush_or_conflict(session, "Another organisation already has that name.")
+    flush_or_conflict(session, "Another organisation already has that name.")
     audit.record(
         session=session,
         context=context,
@@ -162,12 +162,12 @@ def add_member(
             )
         user = User(email=data.email, full_name=data.full_name, password_hash=hash_password(data.password))
         session.add(user)
-        _flush_or_conflict(session, f"An account for {data.email} already exists.")
+        flush_or_conflict(session, f"An account for {data.email} already exists.")
     elif any(m.organisation_id == organisation_id and m.role == data.role for m in user.memberships):
         raise ConflictError(f"{data.email} already has the role {data.role.value!r} in this organisation.")
     membership = Membership(user=user, organisation_id=organisation_id, role=data.role)
     session.add(membership)
-    _flush_or_conflict(session, f"{data.email} already has the role {data.role.value!r} in this organisation.")
+    flush_or_conflict(session, f"{data.email} already has the role {data.role.value!r} in this organisation.")
     audit.record(
         session=session,
         context=context,
@@ -280,7 +280,7 @@ def create_user(*, session: Session, principal: Principal | None, context: Audit
         is_superuser=data.is_superuser,
     )
     session.add(user)
-    _flush_or_conflict(session, f"An account for {data.email} already exists.")
+    flush_or_conflict(session, f"An account for {data.email} already exists.")
     audit.record(
         session=session,
         context=context,
@@ -317,11 +317,3 @@ def update_user(*, session: Session, scope: TenantScope, context: AuditContext, 
         detail={"fields": sorted(changes)},
     )
     return user
-
-
-def _flush_or_conflict(session: Session, message: str) -> None:
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as err:
-        raise ConflictError(message) from err

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from exohub.web.audit import service as audit
@@ -25,8 +24,8 @@ from exohub.web.clinic.schemas import (
     PatientRead,
     PatientUpdate,
 )
-from exohub.web.database import utcnow
-from exohub.web.errors import ConflictError, InvalidInputError
+from exohub.web.database import flush_or_conflict, utcnow
+from exohub.web.errors import InvalidInputError
 from exohub.web.pagination import Page, PageParams, paginate, search_term
 from exohub.web.tenancy import TenantScope
 
@@ -172,11 +171,7 @@ def _check_birth_before_records(session: Session, patient: Patient, date_of_birt
 
 
 def _flush_unique(session: Session, record_number: str | None) -> None:
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as err:
-        raise ConflictError(f"Another patient of this clinic already has record number {record_number!r}.") from err
+    flush_or_conflict(session, f"Another patient of this clinic already has record number {record_number!r}.")
 
 
 # Device units ------------------------------------------------------------------------------------------
@@ -206,11 +201,7 @@ def create_device(*, session: Session, scope: TenantScope, context: AuditContext
     scope.check(data.organisation_id, what="Organisation")
     device = DeviceUnit(**data.model_dump())
     session.add(device)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as err:
-        raise ConflictError(f"{data.manufacturer} unit {data.serial_number!r} is already registered.") from err
+    flush_or_conflict(session, f"{data.manufacturer} unit {data.serial_number!r} is already registered.")
     audit.record(
         session=session,
         context=context,
