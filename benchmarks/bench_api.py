@@ -156,13 +156,13 @@ def bench_database(url: str, admin_database: str) -> Iterator[str]:
         print(f"dropped database {name}")
 
 
-def seed(url: str, *, organisations: int, members: int) -> int:
-    """Migrate and seed; return the id of the organisation whose members are listed."""
+def seed(url: str, *, data_dir: Path, organisations: int, members: int) -> int:
+    """Migrate and seed (demo recordings under the server's ``data_dir``); return the id of the listed organisation."""
     upgrade(url)
     engine = make_engine(url)
     try:
         for session in unit_of_work(make_sessionmaker(engine)):
-            seed_demo(session)
+            seed_demo(session, data_dir=data_dir)
             home_id = _add_organisations(session, organisations)
             _add_members(session, home_id, members)
     finally:
@@ -617,7 +617,7 @@ def measure(server: Server, endpoint: Endpoint, token: str, args: argparse.Names
 
 def benchmark(args: argparse.Namespace, database_url: str, data_dir: Path, results: list[WrkResult]) -> None:
     """Seed, then for each worker count: start the server, sign in, and measure each endpoint into ``results``."""
-    home_id = seed(database_url, organisations=args.organisations, members=args.members)
+    home_id = seed(database_url, data_dir=data_dir, organisations=args.organisations, members=args.members)
     endpoints = (
         Endpoint("organisations", "/api/v1/organisations?limit=50"),
         Endpoint("members", f"/api/v1/organisations/{home_id}/members?limit=50"),
