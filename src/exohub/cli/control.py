@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,8 @@ import typer
 
 from exohub.cli._errors import user_errors
 from exohub.control import MonotonicClock, SimulatedClock
+from exohub.control._realtime import check_cpus, check_realtime_priority
+from exohub.control._timing import DEFAULT_SPIN_S
 from exohub.control.devices import default_hip_profile, load_profile
 from exohub.control.faults import DEFAULT_TIMES_S, run_fault_matrix
 from exohub.control.profiles import DeviceProfile
@@ -39,13 +42,43 @@ SpinOption = Annotated[
         "--spin-us",
         min=0.0,
         help="Busy-wait this long before each deadline (µs). Default: the whole period, so the loop owns a core and "
-        "never waits on the scheduler (pauses stay under 1 ms); e.g. 300 leaves most of the core to others.",
+        "never waits on the scheduler; 300 with --realtime-priority (a real-time thread that never sleeps is "
+        "throttled by the kernel). E.g. 300 leaves most of the core to others.",
     ),
+]
+RealtimePriorityOption = Annotated[
+    int | None,
+    typer.Option(
+        "--realtime-priority",
+        help="Run the loop's thread under SCHED_FIFO at this priority (1-99) with the memory locked (Linux; needs "
+        "root, CAP_SYS_NICE or ulimit -r). Default: the normal policy.",
+    ),
+]
+CpusOption = Annotated[
+    str | None,
+    typer.Option("--cpus", help="Pin the loop's thread to these CPU ids, comma-separated (e.g. 1 or 2,3)."),
 ]
 
 
-def _clock(rate_hz: float, spin_us: float | None) -> MonotonicClock:
-    return MonotonicClock(spin_s=1.0 / rate_hz if spin_us is None else spin_us * 1e-6)
+def _clock(rate_hz: float, spin_us: float | None, realtime_priority: int | None) -> MonotonicClock:
+    if spin_us is not None:
+        return MonotonicClock(spin_s=spin_us * 1e-6)
+    return MonotonicClock(spin_s=1.0 / rate_hz if realtime_priority is None else DEFAULT_SPIN_S)
+
+
+def _realtime(priority: int | None, cpus: str | None) -> tuple[int | None, frozenset[int] | None]:
+    """``--realtime-priority`` and ``--cpus`` checked as the loop checks them, errors naming the option."""
+    try:
+        checked_priority = check_realtime_priority(priority)
+    except ValueError as err:
+        raise ValidationError(f"--realtime-priority: {err}") from err
+    if cpus is None:
+        return checked_priority, None
+    try:
+        ids = [int(text) for text in cpus.split(",")]
+        return checked_priority, check_cpus(ids)
+    except ValueError as err:
+        raise ValidationError(f"--cpus {cpus!r}: write CPU ids separated by commas (e.g. 1 or 2,3); {err}") from err
 
 
 def _gait(path: Path | None, duration_s: float) -> Recording:
@@ -86,13 +119,19 @@ def run_command(
         bool, typer.Option("--simulated-clock", help="Run on a simulated clock (as fast as possible).")
     ] = False,
     spin_us: SpinOption = None,
+    realtime_priority: RealtimePriorityOption = None,
+    cpus: CpusOption = None,
 ) -> None:
     """Run the assistance loop on a patient replaying ``--patient`` and write the session recording."""
+    priority, cpu_ids = _realtime(realtime_priority, cpus)
+    if simulated and (priority is not None or cpu_ids is not None):
+        raise ValidationError("--realtime-priority and --cpus apply to the real clock; drop them or --simulated-clock.")
     device = _profile(profile)
     faults = tuple(_fault(text) for text in fault or ())
     virtual = VirtualPatient(_gait(patient, duration), device, rate_hz=rate, faults=faults)
+    clock = SimulatedClock() if simulated else _clock(rate, spin_us, priority)
     result = run_session(
-        virtual, duration_s=duration, clock=SimulatedClock() if simulated else _clock(rate, spin_us), mode=mode, out=out
+        virtual, duration_s=duration, clock=clock, mode=mode, out=out, realtime_priority=priority, cpus=cpu_ids
     )
     typer.echo(result.timing.to_text())
     for event in result.events:
@@ -108,12 +147,17 @@ def bench_command(
     patient: PatientOption = None,
     profile: ProfileOption = None,
     spin_us: SpinOption = None,
+    realtime_priority: RealtimePriorityOption = None,
+    cpus: CpusOption = None,
     as_json: AsJson = False,
 ) -> None:
     """Run the full pipeline on the real clock; print rate error, per-tick compute percentiles, worst pause."""
+    priority, cpu_ids = _realtime(realtime_priority, cpus)
     device = _profile(profile)
     virtual = VirtualPatient(_gait(patient, duration), device, rate_hz=rate)
-    result = run_session(virtual, duration_s=duration, clock=_clock(rate, spin_us))
+    clock = _clock(rate, spin_us, priority)
+    load_before = os.getloadavg()[0]
+    result = run_session(virtual, duration_s=duration, clock=clock, realtime_priority=priority, cpus=cpu_ids)
     timing = result.timing
     figures = {
         "rate_hz": timing.target_rate_hz,
@@ -128,6 +172,13 @@ def bench_command(
         "n_overruns": timing.n_overruns,
         "n_faults": len(result.faults),
         "n_log_overwritten": result.n_log_overwritten,
+        "spin_us": clock.spin_s * 1e6,
+        "scheduling_policy": timing.scheduling_policy,
+        "realtime_priority": timing.realtime_priority,
+        "cpus": None if timing.cpus is None else list(timing.cpus),
+        "memory_locked": timing.memory_locked,
+        "host_steal_ms": timing.host_steal_ms,
+        "load_average_1min": [load_before, os.getloadavg()[0]],
     }
     if as_json:
         typer.echo(json.dumps({key: None if _nan(v) else v for key, v in figures.items()}, indent=2))
@@ -140,6 +191,8 @@ def bench_command(
     )
     typer.echo(f"worst pause  {timing.worst_pause_ms:.3f} ms beyond one period; {timing.n_overruns} overrun(s)")
     typer.echo(f"faults       {len(result.faults)}; log rows lost {result.n_log_overwritten}")
+    typer.echo(f"scheduling   {timing.scheduling_text()}; clock spins {clock.spin_s * 1e6:.0f} µs")
+    typer.echo(f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (1 min)")
 
 
 def _nan(value: object) -> bool:

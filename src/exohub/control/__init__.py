@@ -2,12 +2,14 @@
 
 Device profiles and patient settings (:mod:`~exohub.control.profiles`), the safety supervisor
 (:mod:`~exohub.control.safety`), assistance policies (:mod:`~exohub.control.assistance`), streaming estimators
-(:mod:`~exohub.control.estimators`), the fixed-rate loop and its timing report, the ring-buffer log, the virtual patient
-with fault injection, live Lab Streaming Layer I/O (:mod:`~exohub.control.lsl`, pylsl loaded on first use) and the
-session runner that writes the session as a recording. Everything at loop rate runs on floats and preallocated numpy
-buffers (no pandas per tick). It depends on :mod:`exohub.signals` only.
+(:mod:`~exohub.control.estimators`), the fixed-rate loop (optionally real-time: SCHED_FIFO, pinned CPUs, locked
+memory) and its timing report, the ring-buffer log, the virtual patient with fault injection, live Lab Streaming Layer
+I/O (:mod:`~exohub.control.lsl`, pylsl loaded on first use) and the session runner that writes the session as a
+recording. Everything at loop rate runs on floats and preallocated numpy buffers (no pandas per tick). It depends on
+:mod:`exohub.signals` only.
 """
 
+from exohub.control._realtime import Scheduling, realtime_scheduling
 from exohub.control._timing import Clock, MonotonicClock, SimulatedClock, TimingReport
 from exohub.control.assistance import AssistancePolicy, AssistAsNeeded, TorqueBump, TorqueProfile
 from exohub.control.devices import Device, default_hip_profile, load_profile
@@ -48,6 +50,7 @@ __all__ = [
     "RingLogFlusher",
     "SafetyEvent",
     "SafetySupervisor",
+    "Scheduling",
     "SensorFrame",
     "SessionResult",
     "SimulatedClock",
@@ -59,5 +62,6 @@ __all__ = [
     "configure_lsl",
     "default_hip_profile",
     "load_profile",
+    "realtime_scheduling",
     "run_session",
 ]

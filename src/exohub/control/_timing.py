@@ -4,9 +4,11 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+
+from exohub.control._realtime import Scheduling
 
 #: Spin this long before a deadline instead of sleeping. ``time.sleep`` wakes late by ~80 µs (median) and
 #: ~130 µs (p99) on the 2-core development machine (Linux, default 50 µs timer slack); 0.3 ms covers that with room.
@@ -152,6 +154,15 @@ class TimingReport:
     stopped_by
         ``"n_ticks"``, ``"duration"``, ``"tick"`` (it returned False), ``"stop"`` (:meth:`FixedRateLoop.stop`),
         ``"interrupt"`` (KeyboardInterrupt) or ``"error"`` (the tick raised).
+    scheduling_policy, realtime_priority, cpus, memory_locked
+        How the loop's thread ran (see :class:`~exohub.control.Scheduling`): ``"SCHED_FIFO"`` and its priority in
+        real-time mode, else the thread's policy and ``None``; the CPUs it was allowed on (pinned or inherited;
+        ``None`` where unknown); whether memory was locked. ``"unknown"`` / ``None`` / False when the run ended
+        before scheduling was applied.
+    host_steal_ms
+        Hypervisor steal time on those CPUs during the run (ms, /proc/stat, 10 ms resolution): time the host ran
+        something else while a virtual CPU was ready, which no setting inside the virtual machine prevents. A
+        pause longer than the steal cannot be the host's alone. ``None`` outside Linux.
     """
 
     target_rate_hz: float
@@ -169,8 +180,13 @@ class TimingReport:
     worst_pause_ms: float
     duration_s: float
     stopped_by: str
+    scheduling_policy: str = "unknown"
+    realtime_priority: int | None = None
+    cpus: tuple[int, ...] | None = None
+    memory_locked: bool = False
+    host_steal_ms: float | None = None
 
-    def to_dict(self) -> dict[str, float | int | str]:
+    def to_dict(self) -> dict[str, Any]:
         """Return the fields as a plain dictionary (JSON-ready; NaN stays NaN)."""
         return asdict(self)
 
@@ -186,8 +202,19 @@ class TimingReport:
                 f"p99.9 {self.compute_p99_9_us:.1f} µs, max {self.compute_max_us:.1f} µs",
                 f"start late  p99 {self.start_jitter_p99_us:.1f} µs, max {self.start_jitter_max_us:.1f} µs",
                 f"worst pause {self.worst_pause_ms:.3f} ms beyond one period",
+                f"scheduling  {self.scheduling_text()}",
             ]
         )
+
+    def scheduling_text(self) -> str:
+        """Return one line on how the loop ran: policy, priority, CPUs, locked memory, host steal time."""
+        policy = self.scheduling_policy
+        if self.realtime_priority is not None:
+            policy += f" priority {self.realtime_priority}"
+        cpus = "unknown CPUs" if self.cpus is None else "CPUs " + ",".join(map(str, self.cpus))
+        memory = "memory locked" if self.memory_locked else "memory not locked"
+        steal = "unknown" if self.host_steal_ms is None else f"{self.host_steal_ms:.0f} ms"
+        return f"{policy} on {cpus}, {memory}; host steal time {steal}"
 
 
 def summarise_ticks(
@@ -199,11 +226,15 @@ def summarise_ticks(
     counts: tuple[int, int, int],
     duration_s: float,
     stopped_by: str,
+    scheduling: Scheduling | None = None,
+    host_steal_ms: float | None = None,
 ) -> TimingReport:
     """Build a :class:`TimingReport` from per-tick deadline, start and end times (in order, one row per tick).
 
-    ``counts`` is ``(n_ticks, n_overruns, n_skipped_deadlines)`` over the whole run.
+    ``counts`` is ``(n_ticks, n_overruns, n_skipped_deadlines)`` over the whole run; ``scheduling`` how the loop's
+    thread ran (unknown when None) and ``host_steal_ms`` the hypervisor's steal time during the run.
     """
+    scheduling = Scheduling() if scheduling is None else scheduling
     compute_us = (ends_s - starts_s) * 1e6
     jitter_us = (starts_s - deadlines_s) * 1e6
     n_ticks, n_overruns, n_skipped = counts
@@ -229,4 +260,9 @@ def summarise_ticks(
         worst_pause_ms=worst_pause_ms,
         duration_s=float(duration_s),
         stopped_by=stopped_by,
+        scheduling_policy=scheduling.policy,
+        realtime_priority=scheduling.realtime_priority,
+        cpus=scheduling.cpus,
+        memory_locked=scheduling.memory_locked,
+        host_steal_ms=host_steal_ms,
     )

@@ -4,14 +4,24 @@ import gc
 import math
 import sys
 import threading
-from collections.abc import Callable, Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Literal
 
 import numpy as np
 
 from exohub._utils._checks import check_option, check_positive
+from exohub.control._realtime import (
+    Scheduling,
+    check_cpus,
+    check_realtime_priority,
+    read_steal_ms,
+    realtime_scheduling,
+    realtime_spin_warning,
+)
 from exohub.control._timing import Clock, MonotonicClock, TimingReport, summarise_ticks
+from exohub.exceptions import ExohubWarning
 
 MIN_RATE_HZ = 100.0
 MAX_RATE_HZ = 1000.0
@@ -50,6 +60,21 @@ class FixedRateLoop:
         collector alone.
     max_history_ticks
         Timing of at most this many of the most recent ticks is kept for the report (24 bytes per tick).
+    realtime_priority
+        Real-time mode (Linux): run the ticks with the thread that calls :meth:`run` under ``SCHED_FIFO`` at this
+        priority (1 to 99), so no normal process on its CPU can delay a tick. Needs root, ``CAP_SYS_NICE`` or
+        ``ulimit -r`` of at least the priority; if the kernel refuses, :meth:`run` raises
+        :class:`~exohub.exceptions.ConfigurationError` before the first tick, with nothing left applied. The
+        previous policy is restored when the run ends, however it ends. Threads started during the run get the
+        normal policy (``SCHED_RESET_ON_FORK``). Keep the clock's spin well under the period (the default
+        :class:`MonotonicClock` spins 0.3 ms): the kernel stops real-time threads that use more than
+        ``sched_rt_runtime_us`` (95 %) of a CPU, which this warns about. ``None`` (default): the normal policy.
+    cpus
+        Pin the calling thread to these CPU ids for the run (e.g. ``frozenset({1})``, a CPU kept free with
+        ``isolcpus``), and restore its affinity afterwards; ``None`` (default) leaves it.
+    lock_memory
+        With ``realtime_priority``: lock the process's memory in RAM for the run (``mlockall``), so no page
+        fault pauses a tick (needs root, ``CAP_IPC_LOCK`` or ``ulimit -l``).
 
     Attributes
     ----------
@@ -59,8 +84,9 @@ class FixedRateLoop:
     Notes
     -----
     The parameters are checked here, not in :meth:`run`, so that a misconfigured loop fails before anything
-    starts. :meth:`stop` may be called from any thread (or from the tick); a stop requested before :meth:`run`
-    makes that run return at once with no tick, so a shutdown requested while a run is starting is never lost.
+    starts (whether the kernel grants real-time mode is known only when :meth:`run` asks). :meth:`stop` may be
+    called from any thread (or from the tick); a stop requested before :meth:`run` makes that run return at once
+    with no tick, so a shutdown requested while a run is starting is never lost.
     KeyboardInterrupt (Ctrl-C) ends the run cleanly, and :meth:`run` returns the report of the ticks that ran.
     """
 
@@ -71,6 +97,9 @@ class FixedRateLoop:
         clock: Clock | None = None,
         gc_policy: GcPolicy = "freeze",
         max_history_ticks: int = DEFAULT_MAX_HISTORY_TICKS,
+        realtime_priority: int | None = None,
+        cpus: Iterable[int] | None = None,
+        lock_memory: bool = True,
     ) -> None:
         rate = check_positive("rate_hz", rate_hz)
         if not MIN_RATE_HZ <= rate <= MAX_RATE_HZ:
@@ -81,12 +110,26 @@ class FixedRateLoop:
         self.clock: Clock = MonotonicClock() if clock is None else clock
         self.gc_policy = check_option("gc_policy", gc_policy, ("freeze", "default"))
         self.max_history_ticks = _check_count("max_history_ticks", max_history_ticks)
+        self.realtime_priority = check_realtime_priority(realtime_priority)
+        self.cpus = check_cpus(cpus)
+        if not isinstance(lock_memory, bool):
+            raise TypeError(f"lock_memory must be True or False, got {type(lock_memory).__name__}.")
+        self.lock_memory = lock_memory
+        if self.realtime_priority is not None and isinstance(self.clock, MonotonicClock):
+            message = realtime_spin_warning(self.clock.spin_s, self.period_s)
+            if message:
+                warnings.warn(message, ExohubWarning, stacklevel=2)
         self.report_: TimingReport | None = None
         self._stop_requested = threading.Event()
         self._n_overruns = 0
 
     def __repr__(self) -> str:
-        return f"FixedRateLoop(rate_hz={self.rate_hz!r}, clock={self.clock!r}, gc_policy={self.gc_policy!r})"
+        realtime = "" if self.realtime_priority is None else f", realtime_priority={self.realtime_priority}"
+        cpus = "" if self.cpus is None else f", cpus={set(self.cpus)!r}"
+        return (
+            f"FixedRateLoop(rate_hz={self.rate_hz!r}, clock={self.clock!r}, gc_policy={self.gc_policy!r}"
+            f"{realtime}{cpus})"
+        )
 
     @property
     def period_s(self) -> float:
@@ -111,7 +154,8 @@ class FixedRateLoop:
             Called with the tick index ``k`` (0, 1, 2, ... with no gap) and its scheduled time ``t_s`` (s since
             the loop started: ``slot / rate_hz``, so an overrun shows as a jump). Returning ``False`` stops the
             loop; ``None`` or ``True`` goes on. An exception from the tick ends the run and propagates (the
-            garbage collector is restored first and :attr:`report_` holds the timing of the completed ticks).
+            garbage collector and the scheduling are restored first and :attr:`report_` holds the timing of the
+            completed ticks).
         duration_s
             Run the ticks scheduled before this time (s since the start); ``None`` for no time limit.
         n_ticks
@@ -134,8 +178,17 @@ class FixedRateLoop:
         self._n_overruns = 0
         outcome = _Outcome()
         try:
-            with _gc_policy(self.gc_policy), _switch_interval(self.period_s / 4):
-                self._run_ticks(tick, times, max_ticks, n_slots, outcome)
+            with (
+                realtime_scheduling(self.realtime_priority, self.cpus, lock_memory=self.lock_memory) as scheduling,
+                _gc_policy(self.gc_policy),
+                _switch_interval(self.period_s / 4),
+            ):
+                outcome.scheduling = scheduling
+                steal_before_ms = read_steal_ms(scheduling.cpus)
+                try:
+                    self._run_ticks(tick, times, max_ticks, n_slots, outcome)
+                finally:
+                    outcome.steal_ms(steal_before_ms, read_steal_ms(scheduling.cpus))
         finally:
             self._stop_requested.clear()
             self.report_ = self._report(times, outcome)
@@ -202,6 +255,8 @@ class FixedRateLoop:
             counts=(outcome.n_ticks, outcome.n_overruns, outcome.n_skipped),
             duration_s=outcome.duration_s,
             stopped_by=outcome.stopped_by,
+            scheduling=outcome.scheduling,
+            host_steal_ms=outcome.host_steal_ms,
         )
 
 
@@ -210,6 +265,12 @@ class _Outcome:
 
     def __init__(self) -> None:
         self.record(0, 0, 0, "error", math.nan, 0.0, 0)
+        self.scheduling: Scheduling | None = None
+        self.host_steal_ms: float | None = None
+
+    def steal_ms(self, before_ms: float | None, after_ms: float | None) -> None:
+        """Record the host's steal time between two readings (None if either is unknown)."""
+        self.host_steal_ms = None if before_ms is None or after_ms is None else after_ms - before_ms
 
     def record(
         self, n_ticks: int, n_overruns: int, n_skipped: int, stopped_by: str, t0: float, duration_s: float, row: int

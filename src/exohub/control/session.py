@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -172,6 +172,8 @@ def run_session(
     out: str | Path | None = None,
     gc_policy: GcPolicy = "freeze",
     flush_period_s: float = 0.1,
+    realtime_priority: int | None = None,
+    cpus: Iterable[int] | None = None,
 ) -> SessionResult:
     """Run the assistance loop on ``patient`` for ``duration_s`` at the patient's rate; log and optionally write it.
 
@@ -198,6 +200,10 @@ def run_session(
         Write the session recording there (``.parquet``, ``.csv``, ...); None writes nothing.
     gc_policy, flush_period_s
         The loop's garbage-collection policy, and how often the flusher thread empties the log (real clock).
+    realtime_priority, cpus
+        The loop's real-time mode (see :class:`~exohub.control.FixedRateLoop`): SCHED_FIFO at this priority with
+        the memory locked, pinned to these CPUs, for the loop's thread only. The log flusher is started before the
+        loop and keeps the process's normal policy and CPUs, so writing the log never competes with a tick.
     """
     profile = patient.profile
     rate_hz = patient.rate_hz
@@ -211,7 +217,7 @@ def run_session(
     estimators = [AnglePhaseEstimator() for _ in profile.joints] if phase_estimators is None else list(phase_estimators)
     if len(estimators) != len(profile.joints) or not all(isinstance(e, GaitPhaseEstimator) for e in estimators):
         raise ValidationError(f"phase_estimators needs one GaitPhaseEstimator per joint ({len(profile.joints)}).")
-    loop = FixedRateLoop(rate_hz, clock=clock, gc_policy=gc_policy)
+    loop = FixedRateLoop(rate_hz, clock=clock, gc_policy=gc_policy, realtime_priority=realtime_priority, cpus=cpus)
     simulated = isinstance(loop.clock, SimulatedClock)
     columns = log_columns(profile.joint_names)
     n_slots = max(math.ceil(duration_s * rate_hz - 1e-9), 1)
