@@ -1,10 +1,14 @@
 """Service-wide conventions: health, OpenAPI, pagination, sorting, filtering, protective headers."""
 
+from datetime import datetime
+
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from exohub.web.accounts.models import Membership
 from exohub.web.config import Settings
-from exohub.web.tenancy import OrganisationKind
+from exohub.web.tenancy import OrganisationKind, Role
 from tests.web import factories
 
 
@@ -71,3 +75,44 @@ def test_protective_headers(client: TestClient) -> None:
     assert headers["x-frame-options"] == "DENY"
     assert headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
+
+
+def test_members_list_gives_each_role_with_its_account(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    clinic = factories.make_organisation(session)
+    admin = factories.make_user(session, email="zed@example.org", roles=[(clinic, Role.ADMIN)])
+    therapist = factories.make_user(session, email="amy@example.org", roles=[(clinic, Role.THERAPIST)], is_active=False)
+    factories.make_user(session, roles=[(factories.make_organisation(session), Role.ADMIN)])  # another clinic's
+    headers = factories.bearer(session, settings, admin)
+    path = f"/api/v1/organisations/{clinic.id}/members"
+    page = client.get(path, headers=headers, params={"sort": "email"}).json()
+    assert page["total"] == 2
+    first = page["items"][0]
+    membership = session.scalar(select(Membership).where(Membership.user_id == therapist.id))
+    assert membership is not None
+    assert first == {
+        "id": membership.id,
+        "user_id": therapist.id,
+        "email": "amy@example.org",
+        "full_name": therapist.full_name,
+        "role": "therapist",
+        "is_active": False,
+        "created_at": first["created_at"],
+    }
+    assert datetime.fromisoformat(first["created_at"]) == membership.created_at
+    by_role = client.get(path, headers=headers, params={"sort": "-role"}).json()
+    assert [item["role"] for item in by_role["items"]] == ["therapist", "admin"]
+    past_the_end = client.get(path, headers=headers, params={"offset": 5}).json()
+    assert (past_the_end["items"], past_the_end["total"]) == ([], 2)
+
+
+def test_members_of_a_missing_organisation_are_not_found_even_for_the_operator(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    operator = factories.make_user(session, is_superuser=True)
+    headers = factories.bearer(session, settings, operator)
+    response = client.get("/api/v1/organisations/999999/members", headers=headers)
+    assert response.status_code == 404
+    clinic = factories.make_organisation(session)
+    assert client.get(f"/api/v1/organisations/{clinic.id}/members", headers=headers).json()["total"] == 0

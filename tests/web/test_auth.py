@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from exohub.web.accounts.models import AuthSession, LoginAttempt
+from exohub.web.accounts.models import AuthSession, LoginAttempt, Membership, User
 from exohub.web.audit.models import AuditEvent
 from exohub.web.config import Settings
 from exohub.web.database import utcnow
@@ -58,6 +58,22 @@ def test_expired_and_revoked_tokens_are_refused(client: TestClient, session: Ses
     response = client.get("/api/v1/users/me", headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_deactivation_and_a_removed_role_take_effect_at_the_next_request(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    clinic = factories.make_organisation(session)
+    user = factories.make_user(session, roles=[(clinic, Role.THERAPIST)])
+    headers = factories.bearer(session, settings, user)
+    members = f"/api/v1/organisations/{clinic.id}/members"
+    assert client.get(members, headers=headers).status_code == 200
+    session.execute(delete(Membership).where(Membership.user_id == user.id))
+    session.commit()
+    assert client.get(members, headers=headers).status_code == 404
+    session.execute(update(User).where(User.id == user.id).values(is_active=False))
+    session.commit()
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 401
 
 
 def test_logout_revokes_the_token(client: TestClient, session: Session, settings: Settings) -> None:

@@ -1,6 +1,6 @@
 """Engine, declarative base with one naming convention, and the request-scoped unit of work."""
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,7 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+def unit_of_work(factory: sessionmaker[Session]) -> Generator[Session, None, None]:
     """Yield a session that commits if the caller succeeds and rolls back everything if it raises."""
     with factory() as session:
         try:

@@ -4,12 +4,14 @@ Dependencies that do no I/O are ``async def`` so they run on the event loop inst
 thread-pool hop on every request; those that touch the database stay sync.
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Generator
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from exohub.web.accounts import auth
 from exohub.web.audit.service import AuditContext
@@ -26,9 +28,30 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed before the response is sent, rolled back on any error."""
-    yield from unit_of_work(request.app.state.sessionmaker)
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: committed before the response is sent, rolled back on any error.
+
+    Opening a session does no I/O (it connects at its first query), so it happens on the event loop; only the
+    commit or rollback and the close take a thread-pool hop, one per request instead of one each way.
+    """
+    unit = unit_of_work(request.app.state.sessionmaker)
+    session = next(unit)
+    try:
+        yield session
+    except BaseException as error:
+        with anyio.CancelScope(shield=True):  # roll back even when the request is being cancelled
+            await run_in_threadpool(_throw_into, unit, error)
+        raise
+    await run_in_threadpool(next, unit, None)  # commits and closes; the unit then ends
+
+
+def _throw_into(unit: Generator[Session, None, None], error: BaseException) -> None:
+    """Let ``unit`` roll back for ``error``; its re-raising of ``error`` is left to the caller."""
+    try:
+        unit.throw(error)
+    except BaseException as raised:
+        if raised is not error:
+            raise
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from exohub.web.accounts.models import AuthSession, LoginAttempt, Membership, User
@@ -122,21 +122,26 @@ def start_session(*, session: Session, settings: Settings, user: User, kind: Ses
     return token
 
 
+# Runs on every request: one query returning plain rows (one per role held), no ORM objects. Built once with
+# bound parameters, so a request neither rebuilds the statement nor recomputes its compiled-cache key.
+_PRINCIPAL_ROWS = (
+    select(User.id, User.email, User.full_name, User.is_superuser, Membership.organisation_id, Membership.role)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .outerjoin(Membership, Membership.user_id == User.id)
+    .where(
+        AuthSession.token_digest == bindparam("token_digest"),
+        AuthSession.kind == bindparam("kind"),
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > bindparam("now"),
+        User.is_active.is_(True),
+    )
+)
+
+
 def principal_for_token(*, session: Session, token: str, kind: SessionKind) -> Principal | None:
     """Return who holds ``token``, or None if it is unknown, expired, revoked or its account inactive."""
-    # Runs on every request: one query returning plain rows (one per role held), no ORM objects.
-    rows = session.execute(
-        select(User.id, User.email, User.full_name, User.is_superuser, Membership.organisation_id, Membership.role)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .outerjoin(Membership, Membership.user_id == User.id)
-        .where(
-            AuthSession.token_digest == token_digest(token),
-            AuthSession.kind == kind,
-            AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > utcnow(),
-            User.is_active.is_(True),
-        )
-    ).all()
+    parameters = {"token_digest": token_digest(token), "kind": kind, "now": utcnow()}
+    rows = session.execute(_PRINCIPAL_ROWS, parameters).all()
     if not rows:
         return None
     first = rows[0]

@@ -1,7 +1,7 @@
 """Organisations, users and memberships. Keyword-only functions, session first; they flush, never commit."""
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session
 
 from exohub.web.accounts.models import Membership, Organisation, User
 from exohub.web.accounts.schemas import (
@@ -54,7 +54,14 @@ def get_all_organisations(
     q: str | None = None,
 ) -> Page[OrganisationRead]:
     """Return the consortium's directory of organisations, filtered."""
-    statement = select(Organisation)
+    statement = select(
+        Organisation.id,
+        Organisation.name,
+        Organisation.kind,
+        Organisation.country_code,
+        Organisation.city,
+        Organisation.created_at,
+    )
     if kind:
         statement = statement.where(Organisation.kind == kind)
     if country_code:
@@ -99,7 +106,7 @@ def update_organisation(
     *, session: Session, scope: TenantScope, context: AuditContext, organisation_id: int, data: OrganisationUpdate
 ) -> Organisation:
     """Change an organisation's profile (its admins, or the platform operator)."""
-    scope.check(_existing(session, organisation_id), what="Organisation")
+    _check_organisation(session, scope, organisation_id)
     organisation = get_organisation(session=session, organisation_id=organisation_id)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("name") and changes["name"] != organisation.name:
@@ -131,11 +138,18 @@ def _require_free_name(session: Session, name: str) -> None:
 
 def get_members(*, session: Session, scope: TenantScope, organisation_id: int, params: PageParams) -> Page[MemberRead]:
     """Return the people holding a role in an organisation."""
-    scope.check(_existing(session, organisation_id), what="Organisation")
+    _check_organisation(session, scope, organisation_id)
     statement = (
-        select(Membership)
+        select(
+            Membership.id,
+            Membership.user_id,
+            User.email,
+            User.full_name,
+            Membership.role,
+            User.is_active,
+            Membership.created_at,
+        )
         .join(Membership.user)
-        .options(contains_eager(Membership.user))
         .where(Membership.organisation_id == organisation_id)
     )
     return paginate(
@@ -144,7 +158,7 @@ def get_members(*, session: Session, scope: TenantScope, organisation_id: int, p
         params,
         sortable={"email": User.email, "full_name": User.full_name, "role": Membership.role},
         default_sort=Membership.id,
-        to_item=member_read,
+        to_item=MemberRead.model_validate,
     )
 
 
@@ -152,7 +166,7 @@ def add_member(
     *, session: Session, scope: TenantScope, context: AuditContext, organisation_id: int, data: MemberCreate
 ) -> Membership:
     """Give a person a role in an organisation, creating their account if it does not exist yet."""
-    scope.check(_existing(session, organisation_id), what="Organisation")
+    _check_organisation(session, scope, organisation_id)
     user = get_by_email(session=session, email=data.email)
     if user is None:
         if data.password is None or data.full_name is None:
@@ -184,7 +198,7 @@ def remove_member(
     *, session: Session, scope: TenantScope, context: AuditContext, organisation_id: int, membership_id: int
 ) -> None:
     """Take a role away; an organisation always keeps at least one admin."""
-    scope.check(_existing(session, organisation_id), what="Organisation")
+    _check_organisation(session, scope, organisation_id)
     membership = session.get(Membership, membership_id)
     if membership is None or membership.organisation_id != organisation_id:
         raise NotFoundError(f"Membership {membership_id} not found in this organisation.")
@@ -220,8 +234,16 @@ def member_read(membership: Membership) -> MemberRead:
     )
 
 
-def _existing(session: Session, organisation_id: int) -> int | None:
-    return organisation_id if session.get(Organisation, organisation_id) is not None else None
+def _check_organisation(session: Session, scope: TenantScope, organisation_id: int) -> None:
+    """Raise unless the organisation exists and ``scope`` covers it (see :meth:`TenantScope.check`).
+
+    A role in the organisation proves it exists (memberships reference it), so only an organisation outside
+    the caller's own ones, or the platform operator's scope, costs a lookup.
+    """
+    if organisation_id in scope.organisation_ids:
+        return
+    exists = session.scalar(select(Organisation.id).where(Organisation.id == organisation_id)) is not None
+    scope.check(organisation_id if exists else None, what="Organisation")
 
 
 # Users -------------------------------------------------------------------------------------------------
