@@ -70,17 +70,22 @@ def paginate(
     """Run ``statement`` for one page: sort by an allowed field (then by ``default_sort``), slice, count.
 
     ``statement`` selects either one ORM entity, whose objects ``to_item`` receives, or the item's fields
-    as named columns, whose rows ``to_item`` receives (the cheaper choice for a read-only list: no ORM
-    objects are built). The total comes with the rows (a window count, one round trip); only a page past
-    the end needs a separate count.
+    as named columns, each row of which ``to_item`` receives as a dict (the cheaper choice for a read-only
+    list: no ORM objects are built). The total comes with the rows (a window count, one round trip); only
+    a page past the end needs a separate count.
     """
     ordered = statement.order_by(*_order_by(params.sort, sortable), default_sort)
-    rows = session.execute(ordered.add_columns(func.count().over()).limit(params.limit).offset(params.offset)).all()
+    result = session.execute(ordered.add_columns(func.count().over()).limit(params.limit).offset(params.offset))
+    rows = result.all()
     if rows:
         total = rows[0][-1]
     else:
         total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
-    sources = [row[0] for row in rows] if _selects_one_entity(statement) else rows
+    if _selects_one_entity(statement):
+        sources: list[Any] = [row[0] for row in rows]
+    else:  # plain dicts: pydantic reads them several times faster than a Row's attributes
+        names = tuple(result.keys())[:-1]
+        sources = [dict(zip(names, row[:-1], strict=True)) for row in rows]
     return Page[ItemT](
         items=[to_item(source) for source in sources], total=total, limit=params.limit, offset=params.offset
     )
