@@ -24,6 +24,11 @@ MaxFiles = Annotated[
 ]
 
 
+#: Help of the training options that default to :class:`~exohub.ml.training.TrainConfig`'s values (not repeated
+#: here, so `exohub model train` and `make model` train the same model; the ml layer is imported only when used).
+_DEFAULT_HELP = "{} (default: the default model's)."
+
+
 def _subjects(value: str | None) -> list[str] | None:
     return None if value is None else [name.strip() for name in value.split(",") if name.strip()]
 
@@ -33,12 +38,21 @@ def _subjects(value: str | None) -> list[str] | None:
 def train_command(
     data: DataDir,
     out: Annotated[Path, typer.Option("--out", help="ONNX file to write.")],
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the training windows.")] = 10,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", min=1, help=_DEFAULT_HELP.format("Passes over the windows"))
+    ] = None,
     subjects: SubjectsOption = None,
-    window: Annotated[int, typer.Option("--window", min=8, help="Samples per window (200 Hz).")] = 256,
-    step: Annotated[int, typer.Option("--step", min=1, help="Samples between training windows.")] = 3,
-    channels: Annotated[int, typer.Option("--channels", min=1, help="Feature maps per convolution.")] = 48,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the weights and the shuffling.")] = 0,
+    window: Annotated[
+        int | None, typer.Option("--window", min=8, help=_DEFAULT_HELP.format("Samples per window"))
+    ] = None,
+    step: Annotated[
+        int | None, typer.Option("--step", min=1, help=_DEFAULT_HELP.format("Samples between windows"))
+    ] = None,
+    channels: Annotated[
+        int | None, typer.Option("--channels", min=1, help=_DEFAULT_HELP.format("Feature maps"))
+    ] = None,
+    hidden: Annotated[int | None, typer.Option("--hidden", min=1, help=_DEFAULT_HELP.format("Head units"))] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help=_DEFAULT_HELP.format("Seed of weights, shuffling"))] = None,
     max_files: MaxFiles = None,
     threads: Annotated[int, typer.Option("--threads", min=1, help="torch CPU threads.")] = 2,
 ) -> None:
@@ -50,13 +64,21 @@ def train_command(
 
     torch.set_num_threads(threads)
     loaded = load_hipexo_subjects(data, subjects=_subjects(subjects), max_files_per_subject=max_files)
-    config = TrainConfig(window=window, epochs=epochs, step=step, channels=channels, hidden=2 * channels, seed=seed)
+    given: dict[str, Any] = {
+        "epochs": epochs,
+        "window": window,
+        "step": step,
+        "channels": channels,
+        "hidden": hidden,
+        "seed": seed,
+    }
+    config = TrainConfig(**{name: value for name, value in given.items() if value is not None})
     typer.echo(f"Training on {', '.join(loaded)} ({sum(s.n_samples for s in loaded.values())} samples).")
     start = time.perf_counter()
 
     def progress(epoch: int, losses: dict[str, float]) -> None:
         typer.echo(
-            f"epoch {epoch}/{epochs}: loss {losses['loss']:.4f} (phase {losses['phase_loss']:.4f}, "
+            f"epoch {epoch}/{config.epochs}: loss {losses['loss']:.4f} (phase {losses['phase_loss']:.4f}, "
             f"mode {losses['mode_loss']:.4f}), {time.perf_counter() - start:.0f} s"
         )
 
