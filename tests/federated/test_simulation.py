@@ -30,7 +30,7 @@ def test_two_sites_one_round_report_all_three_models(tiny_hipexo: Path, tiny_con
 
     assert set(result.sites) == {"AB01", "AB02"}
     for methods in result.sites.values():
-        assert set(methods) == {"federated", "centralised", "local"}
+        assert set(methods) == {"federated", "personalised", "centralised", "local"}
         for metrics in methods.values():
             assert 0.0 <= metrics["phase_rmse_pct"] <= 50.0
             assert metrics["mode_accuracy"] == pytest.approx(metrics["mode_accuracy"])  # not NaN: modes labelled
@@ -41,6 +41,8 @@ def test_two_sites_one_round_report_all_three_models(tiny_hipexo: Path, tiny_con
     per_site = [m["federated"]["phase_rmse_pct"] for m in result.sites.values()]
     assert evaluated["phase_rmse_pct"] == pytest.approx(np.mean(per_site), rel=1e-6)
     assert result.federation["privacy"] is None
+    # each site's fine-tuning moved the global model: its personalised figures are its own
+    assert all(m["personalised"]["phase_rmse_pct"] != m["federated"]["phase_rmse_pct"] for m in result.sites.values())
     assert result.federated_over_centralised == pytest.approx(
         result.pooled["federated"]["phase_rmse_pct"] / result.pooled["centralised"]["phase_rmse_pct"]
     )
@@ -53,7 +55,9 @@ def test_dp_run_reports_epsilon(tiny_hipexo: Path, tiny_config) -> None:
     privacy = result.federation["privacy"]
     assert privacy["releases"] == 1
     assert 0 < privacy["epsilon"] < math.inf
-    assert set(result.pooled) == {"federated"}
+    assert set(result.pooled) == {"federated", "personalised"}
+    summary = result.to_dict()  # without baselines there is nothing to compare with, and it says so
+    assert summary["federated_over_centralised"] is None and summary["sites_better_than_local"] == []
 
 
 def test_site_replies_carry_weights_and_metrics_only(tiny_hipexo: Path, tiny_config) -> None:
@@ -131,10 +135,10 @@ def test_cli_simulate_prints_a_table_with_the_targets(tiny_hipexo: Path) -> None
     result = CliRunner().invoke(cli, [*args, "--window", "16", "--step", "8", "--strategy", "fedprox"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:4] == ["site", "federated", "central", "local"]
+    assert lines[0].split()[:5] == ["site", "federated", "personal", "central", "local"]
     assert [line.split()[0] for line in lines[1:3]] == ["AB01", "AB02"]
     assert "federated / centralised RMSE:" in result.stdout
-    assert "sites better than local-only:" in result.stdout
+    assert "sites better than local-only:" in result.stdout and "(personalised:" in result.stdout
 
 
 def test_cli_simulate_rejects_too_many_sites(tiny_hipexo: Path) -> None:

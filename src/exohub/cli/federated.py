@@ -56,14 +56,16 @@ def simulate_command(
     if as_json:
         typer.echo(json.dumps(_finite(result.to_dict()), indent=2))
         return
-    typer.echo(f"{'site':<16} {'federated':>10} {'central':>10} {'local':>10}   phase RMSE % (mode accuracy %)")
+    headers = " ".join(f"{name:>10}" for name in ("federated", "personal", "central", "local"))
+    typer.echo(f"{'site':<16} {headers}   phase RMSE % (mode accuracy %)")
     rows = [*result.sites.items(), ("all sites", result.pooled)]
     for name, methods in rows:
-        cells = " ".join(f"{_cell(methods[m]):>10}" for m in ("federated", "centralised", "local"))
+        cells = " ".join(f"{_cell(methods[m]):>10}" for m in ("federated", "personalised", "centralised", "local"))
         typer.echo(f"{name:<16} {cells}")
     typer.echo(f"\nfederated / centralised RMSE: {result.federated_over_centralised:.3f} (target <= 1.05)")
     better = result.sites_better_than_local
-    typer.echo(f"sites better than local-only: {len(better)} of {len(result.sites)}")
+    personal = result.personalised_sites_better_than_local
+    typer.echo(f"sites better than local-only: {len(better)} of {len(result.sites)} (personalised: {len(personal)})")
     privacy = result.federation.get("privacy")
     if isinstance(privacy, dict):
         typer.echo(f"differential privacy: epsilon {privacy['epsilon']:.2f} at delta {privacy['delta']:g} (RDP)")

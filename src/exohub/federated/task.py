@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,9 @@ from exohub.ml.training import TrainConfig, get_weights, make_model, set_weights
 #: sends ``proximal-mu`` itself.
 CONFIG_FIELDS: tuple[str, ...] = tuple(field.name for field in fields(TrainConfig) if field.name != "proximal_mu")
 DEFAULT_TEST_EVERY = 4
+#: Learning rate of a site's fine-tuning of the final global model (:func:`personalise`), as a fraction of the
+#: rounds' own: at the full rate one epoch on one subject made some sites' models worse than the global one.
+PERSONALISE_LEARNING_RATE_FRACTION = 0.1
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,18 @@ def train_site(
     set_weights(model, weights)
     metrics = train(model, X, Y, M, config, global_weights=weights if proximal else None)
     return get_weights(model), {**{k: float(v) for k, v in metrics.items()}, "num-examples": float(len(X))}
+
+
+def personalise(weights: list[np.ndarray], site: SiteData, config: TrainConfig) -> list[np.ndarray]:
+    """Fine-tune the final global model on one site's own training recordings (a personalised model of that site).
+
+    ``config.epochs`` epochs at :data:`PERSONALISE_LEARNING_RATE_FRACTION` of the rounds' learning rate, starting
+    from the global weights and their shared input normaliser. Only the site's own data are used, so a clinic
+    can do this on its own machine after the last round.
+    """
+    rate = PERSONALISE_LEARNING_RATE_FRACTION * config.learning_rate
+    tuned, _ = train_site(weights, site, replace(config, learning_rate=rate))
+    return tuned
 
 
 def evaluate_site(weights: list[np.ndarray], site: SiteData, config: TrainConfig) -> dict[str, float]:
