@@ -165,6 +165,7 @@ def test_bad_session_input_names_the_field(client: TestClient, clinic_world: Cli
     future = (date.today() + timedelta(days=3)).isoformat()
     cases = [
         ({"session_date": future}, "session_date", "future"),
+        ({"session_date": "1900-01-01"}, "session_date", "before the patient's date of birth"),
         (
             {"session_date": "2026-10-01", "device_unit_id": clinic_world.other_device_id},
             "device_unit_id",
@@ -202,6 +203,7 @@ def test_outcomes_are_checked_and_interpreted(client: TestClient, clinic_world: 
             },
             "measured_on",
         ),
+        ({"measure": "10mwt_comfortable", "value": 0.5, "measured_on": "1900-01-01"}, "measured_on"),
     ]
     for body, field in refused:
         response = client.post(url, json=body, headers=headers)

@@ -49,9 +49,7 @@ def create_outcome(
     """Record an outcome measure of a patient after checking it against the measure's validated range."""
     patient = service.get(session=session, scope=scope, context=context, patient_id=patient_id, view="new outcome")
     value, items = check_value(data.measure, data.value, data.item_scores)
-    service.check_not_in_future(data.measured_on, field="measured_on", what="Measurement date")
-    if data.measured_on < patient.date_of_birth:
-        raise InvalidInputError("The measurement date is before the patient's date of birth.", field="measured_on")
+    service.check_patient_date(patient, data.measured_on, field="measured_on", what="Measurement date")
     if data.therapy_session_id is not None:
         linked = session.get(TherapySession, data.therapy_session_id)
         if linked is None or linked.patient_id != patient.id:

@@ -42,6 +42,13 @@ def check_not_in_future(value: date, *, field: str, what: str) -> None:
         )
 
 
+def check_patient_date(patient: Patient, value: date, *, field: str, what: str) -> None:
+    """Refuse a date of the patient's care (a session, a measurement) in the future or before their birth."""
+    check_not_in_future(value, field=field, what=what)
+    if value < patient.date_of_birth:
+        raise InvalidInputError(f"The {what.lower()} is before the patient's date of birth.", field=field)
+
+
 # Patients ----------------------------------------------------------------------------------------------
 
 

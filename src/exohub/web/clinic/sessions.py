@@ -62,9 +62,7 @@ def create_session(
 ) -> TherapySession:
     """Record a therapy session of a patient, run by the caller, on one of the clinic's device units."""
     patient = service.get(session=session, scope=scope, context=context, patient_id=patient_id, view="new session")
-    service.check_not_in_future(data.session_date, field="session_date", what="Session date")
-    if data.session_date < patient.date_of_birth:
-        raise InvalidInputError("The session date is before the patient's date of birth.", field="session_date")
+    service.check_patient_date(patient, data.session_date, field="session_date", what="Session date")
     if data.device_unit_id is not None:
         device = session.get(DeviceUnit, data.device_unit_id)
         if device is None or device.organisation_id != patient.organisation_id:
