@@ -29,6 +29,8 @@ app.add_typer(model.app, name="model")
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
 
+WORKER_HEALTHCHECK_TIMEOUT_S = 60
+
 
 @app.command()
 def version() -> None:
@@ -55,6 +57,9 @@ def serve(
         workers=workers,
         log_level="info",
         access_log=False,
+        # A spawned worker answers the supervisor's health ping only once it has imported this CLI (seconds on a
+        # slow or busy machine); uvicorn's default of 5 s killed and respawned workers forever there.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_TIMEOUT_S,
     )
 
 

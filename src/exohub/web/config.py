@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
     MAX_RECORDING_BYTES: int = Field(default=4 * 1024**3, ge=1024)
     DATABASE_POOL_SIZE: int = Field(default=10, ge=1)
+    # Off by default: a check costs a round trip on every request. Without it, the first request on a pooled
+    # connection that the server dropped (a restart) answers 503 and the whole pool is renewed; turn it on where
+    # something between exohub and the database drops idle connections often.
+    DATABASE_PRE_PING: bool = False
+    DATABASE_POOL_RECYCLE_S: int = Field(default=1800, ge=1)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> "Settings":

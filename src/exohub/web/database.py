@@ -52,8 +52,12 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Create the engine for ``url``; SQLite gets foreign keys, WAL and real, immediate transactions (savepoints)."""
+def make_engine(url: str, *, pool_size: int = 10, pre_ping: bool = False, pool_recycle_s: int = 1800) -> Engine:
+    """Create the engine for ``url``; SQLite gets foreign keys, WAL and real, immediate transactions (savepoints).
+
+    A server database's pool replaces connections older than ``pool_recycle_s``; with ``pre_ping`` it also
+    checks each one with a round trip before every use (see ``Settings.DATABASE_PRE_PING``).
+    """
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -62,7 +66,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping, pool_recycle=pool_recycle_s
+    )
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from exohub.exceptions import ExohubError
@@ -143,6 +144,28 @@ async def _login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=HTTPStatus.SEE_OTHER)
 
 
+DATABASE_RETRY_AFTER_S = 1
+
+
+async def _database_error(request: Request, error: Exception) -> Response:
+    """A lost database connection is the server's trouble, not a bug: 503 with a retry hint.
+
+    SQLAlchemy marks the error ``connection_invalidated`` and renews the pool, so a retry gets a fresh
+    connection (the first request after a database restart lands here unless pre-ping is on). Any other
+    database error is unexpected.
+    """
+    exc = cast(DBAPIError, error)
+    if not exc.connection_invalidated:
+        return await _unexpected_error(request, exc)
+    logger.warning("Lost the database connection on %s %s; the pool was renewed", request.method, request.url.path)
+    return problem_response(
+        request,
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "The connection to the database was lost and has been renewed; retry the request.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     logger.exception("Unhandled error on %s %s", request.method, request.url.path)
     return problem_response(request, HTTPStatus.INTERNAL_SERVER_ERROR, "An unexpected error occurred; it was logged.")
@@ -154,4 +177,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(PageLoginRequired, _login_required)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -63,7 +63,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         summary="Exoskeleton sensors, clinics, shared gait models and the consortium that runs them.",
     )
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.database_url, pool_size=settings.DATABASE_POOL_SIZE)
+    app.state.engine = engine or make_engine(
+        settings.database_url,
+        pool_size=settings.DATABASE_POOL_SIZE,
+        pre_ping=settings.DATABASE_PRE_PING,
+        pool_recycle_s=settings.DATABASE_POOL_RECYCLE_S,
+    )
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
 
     app.include_router(health.router)
