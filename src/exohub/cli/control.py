@@ -1,25 +1,25 @@
 """``exohub control``: run the assistance loop on a virtual patient, benchmark its timing, run the fault matrix."""
 
+from __future__ import annotations
+
 import json
 import math
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from exohub.cli._errors import user_errors
-from exohub.control import MonotonicClock, SimulatedClock
+from exohub.control._defaults import DEFAULT_TIMES_S
 from exohub.control._realtime import check_cpus, check_realtime_priority
-from exohub.control._timing import DEFAULT_SPIN_S
-from exohub.control.devices import default_hip_profile, load_profile
-from exohub.control.faults import DEFAULT_TIMES_S, run_fault_matrix
-from exohub.control.profiles import DeviceProfile
-from exohub.control.session import run_session
-from exohub.control.virtual import FaultInjection, VirtualPatient, synthetic_hip_gait
 from exohub.exceptions import ValidationError
-from exohub.signals import Recording, read_recording
-from exohub.signals.datasets import load_hipexo
+
+# The loop, the virtual patient and the readers (numpy, pandas, scipy) are imported by the commands that use them,
+# so that `exohub --help` and the other areas' commands do not pay for them.
+if TYPE_CHECKING:
+    from exohub.control import DeviceProfile, FaultInjection, MonotonicClock
+    from exohub.signals import Recording
 
 app = typer.Typer(help="The real-time assistance loop on a virtual patient: run, bench, faults.", no_args_is_help=True)
 
@@ -61,6 +61,8 @@ CpusOption = Annotated[
 
 
 def _clock(rate_hz: float, spin_us: float | None, realtime_priority: int | None) -> MonotonicClock:
+    from exohub.control._timing import DEFAULT_SPIN_S, MonotonicClock
+
     if spin_us is not None:
         return MonotonicClock(spin_s=spin_us * 1e-6)
     return MonotonicClock(spin_s=1.0 / rate_hz if realtime_priority is None else DEFAULT_SPIN_S)
@@ -82,6 +84,10 @@ def _realtime(priority: int | None, cpus: str | None) -> tuple[int | None, froze
 
 
 def _gait(path: Path | None, duration_s: float) -> Recording:
+    from exohub.control.virtual import synthetic_hip_gait
+    from exohub.signals import read_recording
+    from exohub.signals.datasets import load_hipexo
+
     if path is None:
         return synthetic_hip_gait(max(min(duration_s, 600.0), 10.0))
     if path.name.lower().endswith(".txt.gz"):
@@ -90,11 +96,15 @@ def _gait(path: Path | None, duration_s: float) -> Recording:
 
 
 def _profile(path: Path | None) -> DeviceProfile:
+    from exohub.control.devices import default_hip_profile, load_profile
+
     return default_hip_profile() if path is None else load_profile(path)
 
 
 def _fault(text: str) -> FaultInjection:
     """``kind@start_s`` or ``kind@start_s+duration_s`` (e.g. ``rom_breach@5+0.2``)."""
+    from exohub.control.virtual import FaultInjection
+
     kind, _, when = text.partition("@")
     start, _, duration = when.partition("+")
     try:
@@ -123,6 +133,8 @@ def run_command(
     cpus: CpusOption = None,
 ) -> None:
     """Run the assistance loop on a patient replaying ``--patient`` and write the session recording."""
+    from exohub.control import SimulatedClock, VirtualPatient, run_session
+
     priority, cpu_ids = _realtime(realtime_priority, cpus)
     if simulated and (priority is not None or cpu_ids is not None):
         raise ValidationError("--realtime-priority and --cpus apply to the real clock; drop them or --simulated-clock.")
@@ -152,6 +164,8 @@ def bench_command(
     as_json: AsJson = False,
 ) -> None:
     """Run the full pipeline on the real clock; print rate error, per-tick compute percentiles, worst pause."""
+    from exohub.control import VirtualPatient, run_session
+
     priority, cpu_ids = _realtime(realtime_priority, cpus)
     device = _profile(profile)
     virtual = VirtualPatient(_gait(patient, duration), device, rate_hz=rate)
@@ -211,6 +225,8 @@ def faults_command(
     as_json: AsJson = False,
 ) -> None:
     """Inject every fault kind at several times (simulated clock); print whether and when the safe state came."""
+    from exohub.control.faults import run_fault_matrix
+
     try:
         times_s = [float(value) for value in times.split(",") if value.strip()]
     except ValueError as err:

@@ -1,17 +1,20 @@
 """``exohub gait``: gait events, continuous phase and the gait report of a recording in any supported format."""
 
+from __future__ import annotations
+
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from exohub._utils import atomic_path
 from exohub.cli._errors import user_errors
 from exohub.exceptions import ValidationError
-from exohub.signals import read_recording
-from exohub.signals.gait import analyse_gait, detect_gait_events, estimate_gait_phase
+
+# The readers and the gait algorithms (pandas, scipy) are imported by the commands, not by `exohub --help`.
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     help="Gait events, phase and metrics from a recording (CSV convention, Parquet, C3D, XDF, EDF/BDF).",
@@ -26,6 +29,9 @@ Output = Annotated[Path, typer.Option("--out", help="CSV file to write.")]
 @user_errors
 def events_command(path: Input, out: Output) -> None:
     """Write the initial and final contacts as ``side,event,time_s``."""
+    from exohub.signals import read_recording
+    from exohub.signals.gait import detect_gait_events
+
     gait_events = detect_gait_events(read_recording(path))
     _write_csv(gait_events.events, out, index=False)
     for side, source in gait_events.sources.items():
@@ -54,6 +60,9 @@ def phase_command(
     if model is not None:
         _model_phase(path, out, model, causal=causal)
         return
+    from exohub.signals import read_recording
+    from exohub.signals.gait import estimate_gait_phase
+
     gait_phase = estimate_gait_phase(read_recording(path), causal=causal)
     # Six decimals, truncated rather than rounded so that a phase just below 1 is not written as 1.
     _write_csv(gait_phase.phase.mul(1e6).floordiv(1.0).div(1e6), out, index=True)
@@ -66,14 +75,20 @@ def report_command(
     path: Input, as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False
 ) -> None:
     """Print the gait metrics: steps, walking time, cadence, stride and step time, stance, symmetry, ROM, EMG."""
+    from exohub.signals import read_recording
+    from exohub.signals.gait import analyse_gait
+
     analysis = analyse_gait(read_recording(path))
     typer.echo(json.dumps(analysis.to_dict(), indent=2) if as_json else analysis.to_text())
 
 
 def _model_phase(path: Path, out: Path, model_path: Path, *, causal: bool) -> None:
     """Run an ONNX gait model over the recording causally (each sample sees only its past window)."""
+    import pandas as pd
+
     from exohub.ml.evaluation import predict_recording
     from exohub.ml.export import OnnxGaitModel
+    from exohub.signals import read_recording
 
     if not causal:
         raise ValidationError("--model runs the model causally, as on the device; add --causal.")

@@ -4,16 +4,14 @@ import shutil
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from exohub import __version__
 from exohub.cli import control, db, federated, gait, model, users
 from exohub.cli._errors import show_warnings_plainly, user_errors
-from exohub.web.config import Settings, get_settings
-from exohub.web.database import make_engine, make_sessionmaker, unit_of_work
-from exohub.web.demo import seed_demo
-from exohub.web.main import create_app
-from exohub.web.migrate import upgrade
+
+# Every command imports what it runs (the web app, the database, uvicorn; scipy, pandas, torch in the areas'
+# commands), so that `exohub --help`, `exohub version` and each command pay only for their own imports
+# (tests/cli/test_cli_imports.py keeps it so).
 
 app = typer.Typer(
     help="exohub: exoskeleton sensors, clinics, shared gait models and the consortium.", no_args_is_help=True
@@ -46,6 +44,11 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
     """Apply pending migrations, then serve the API and pages (settings from EXOHUB_* variables)."""
+    import uvicorn
+
+    from exohub.web.config import get_settings
+    from exohub.web.migrate import upgrade
+
     settings = get_settings()
     upgrade(settings.database_url)
     typer.echo(f"exohub {__version__} serving on http://{host}:{port}")
@@ -71,6 +74,14 @@ def demo(
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after seeding.")] = True,
 ) -> None:
     """Create a fresh demo database with the Asia-Pacific alliance, print its logins, and serve it."""
+    import uvicorn
+
+    from exohub.web.config import Settings, get_settings
+    from exohub.web.database import make_engine, make_sessionmaker, unit_of_work
+    from exohub.web.demo import seed_demo
+    from exohub.web.main import create_app
+    from exohub.web.migrate import upgrade
+
     base = get_settings()
     demo_dir = base.DATA_DIR / "demo"
     shutil.rmtree(demo_dir, ignore_errors=True)

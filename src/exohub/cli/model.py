@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 
 from exohub.cli._errors import user_errors
-from exohub.ml.data import load_hipexo_subjects
 
 app = typer.Typer(help="Learned gait-phase and locomotion-mode models: train, evaluate.", no_args_is_help=True)
 
@@ -59,6 +58,7 @@ def train_command(
     """Train the causal phase/mode model on the subjects' recordings and export it to ONNX."""
     import torch
 
+    from exohub.ml.data import load_hipexo_subjects
     from exohub.ml.export import export_onnx
     from exohub.ml.training import TrainConfig, fit_model
 
@@ -97,6 +97,7 @@ def evaluate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Print each subject's phase RMSE (% of the gait cycle, per leg) and locomotion-mode accuracy."""
+    from exohub.ml.data import load_hipexo_subjects
     from exohub.ml.evaluation import evaluate
     from exohub.ml.export import OnnxGaitModel
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from exohub.control._defaults import DEFAULT_TIMES_S
 from exohub.control._timing import SimulatedClock
 from exohub.control.profiles import DeviceProfile
 from exohub.control.session import FAULT_CODES, SessionResult, run_session
@@ -39,8 +40,6 @@ EXPECTED_FAULT = {
     "overrun": "loop_overrun",
     "communication_loss": "communication_loss",
 }
-#: Injection times (s): after the soft start and the first strides, at different points of the gait cycle.
-DEFAULT_TIMES_S = (3.0, 4.37, 5.71)
 
 
 @dataclass(frozen=True)
