@@ -12,7 +12,6 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from exohub.cli import users
 from exohub.cli._errors import user_errors
 from exohub.cli.main import app
 from exohub.web.accounts.models import Membership, Organisation, User
@@ -37,10 +36,14 @@ HEAVY = (
     "exohub.federated",
 )
 
+# The web package's vocabulary (roles for `users create --role`) is plain enums.
+LIGHT = {"exohub.web", "exohub.web.roles"}
+
 _LOADED = f"""
 import sys
 def heavy():
-    return sorted({{m for m in sys.modules for h in {HEAVY!r} if m == h or m.startswith(h + ".")}})
+    loaded = {{m for m in sys.modules for h in {HEAVY!r} if m == h or m.startswith(h + ".")}}
+    return sorted(loaded - {LIGHT!r})
 """
 
 
@@ -78,10 +81,6 @@ def test_every_exported_name_of_a_lazy_package_resolves(package: str) -> None:
         assert name in dir(module)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         module.nothing  # noqa: B018
-
-
-def test_role_choices_are_the_web_roles() -> None:
-    assert tuple(role.value for role in Role) == users.ROLES
 
 
 def _failing(error: Exception) -> typer.Typer:

@@ -2,25 +2,12 @@
 
 from typing import Annotated
 
-import click
 import typer
 
 from exohub.cli._errors import user_errors
+from exohub.web.roles import Role
 
 app = typer.Typer(help="Accounts.", no_args_is_help=True)
-
-#: The values of :class:`exohub.web.tenancy.Role` (a test keeps them equal): the web layer, FastAPI and SQLAlchemy are
-#: imported by the command that uses them, not by `exohub --help`.
-ROLES = (
-    "admin",
-    "therapist",
-    "clinician",
-    "researcher",
-    "fleet_manager",
-    "programme_manager",
-    "instructor",
-    "auditor",
-)
 
 
 @app.command("create")
@@ -33,7 +20,7 @@ def create_command(
     ],
     superuser: Annotated[bool, typer.Option("--superuser", help="Make a platform operator.")] = False,
     organisation_id: Annotated[int | None, typer.Option("--organisation", help="Organisation id for a role.")] = None,
-    role: Annotated[str | None, typer.Option(click_type=click.Choice(ROLES), help="Role in --organisation.")] = None,
+    role: Annotated[Role | None, typer.Option(help="Role in --organisation.")] = None,
 ) -> None:
     """Create an account, optionally as platform operator or with a role in an organisation."""
     from exohub.web.accounts import service
@@ -42,7 +29,7 @@ def create_command(
     from exohub.web.config import get_settings
     from exohub.web.database import make_engine, make_sessionmaker, unit_of_work
     from exohub.web.migrate import is_up_to_date
-    from exohub.web.tenancy import SYSTEM, Role
+    from exohub.web.tenancy import SYSTEM
 
     if (organisation_id is None) != (role is None):
         typer.echo("Error: give --organisation and --role together.", err=True)
@@ -68,7 +55,7 @@ def create_command(
                     scope=scope,
                     context=context,
                     organisation_id=organisation_id,
-                    data=MemberCreate(email=email, role=Role(role)),
+                    data=MemberCreate(email=email, role=role),
                 )
             typer.echo(f"Created account {user.id} for {user.email}.")
     finally:

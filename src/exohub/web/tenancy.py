@@ -9,48 +9,24 @@ existence never leaks.
 """
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
 
 from exohub.web.errors import NotFoundError, PermissionDeniedError
+from exohub.web.roles import OrganisationKind, Permission, Role
 
-
-class OrganisationKind(StrEnum):
-    CLINIC = "clinic"
-    HOSPITAL = "hospital"
-    MANUFACTURER = "manufacturer"
-    UNIVERSITY = "university"
-    GOVERNMENT_AGENCY = "government_agency"
-    NGO = "ngo"
-    ACADEMY = "academy"
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    THERAPIST = "therapist"
-    CLINICIAN = "clinician"
-    RESEARCHER = "researcher"
-    FLEET_MANAGER = "fleet_manager"
-    PROGRAMME_MANAGER = "programme_manager"
-    INSTRUCTOR = "instructor"
-    AUDITOR = "auditor"
-
-
-class Permission(StrEnum):
-    ORGANISATION_MANAGE = "organisation:manage"
-    MEMBERS_READ = "members:read"
-    AUDIT_READ = "audit:read"
-    PATIENT_READ = "patient:read"
-    PATIENT_WRITE = "patient:write"
-    ALLIANCE_MANAGE = "alliance:manage"
-    MODEL_READ = "model:read"
-    MODEL_DOWNLOAD = "model:download"
-    MODEL_PUBLISH = "model:publish"
-    DEVICE_READ = "device:read"
-    DEVICE_MANAGE = "device:manage"
+__all__ = [
+    "ROLE_PERMISSIONS",
+    "SUPERUSER_PERMISSIONS",
+    "SYSTEM",
+    "OrganisationKind",
+    "Permission",
+    "Principal",
+    "Role",
+    "TenantScope",
+]
 
 
 _EVERY_ROLE = frozenset({Permission.MEMBERS_READ})
