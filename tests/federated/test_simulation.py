@@ -19,6 +19,7 @@ from exohub.federated import (
     DPConfig,
     assign_sites,
     run_federated_simulation,
+    simulate,
     task,
 )
 from exohub.federated.client_app import app as client_app
@@ -58,6 +59,27 @@ def test_dp_run_reports_epsilon(tiny_hipexo: Path, tiny_config) -> None:
     assert set(result.pooled) == {"federated", "personalised"}
     summary = result.to_dict()  # without baselines there is nothing to compare with, and it says so
     assert summary["federated_over_centralised"] is None and summary["sites_better_than_local"] == []
+
+
+def test_server_optimiser_run_reports_its_settings(tiny_hipexo: Path, tiny_config) -> None:
+    result = run_federated_simulation(
+        tiny_hipexo, 2, 2, config=tiny_config, test_every=2, strategy="fedavgm", server_learning_rate=0.7,
+        server_momentum=0.3, baselines=False,
+    )  # fmt: skip
+    assert result.config["strategy"] == "fedavgm"
+    assert (result.config["server_learning_rate"], result.config["server_momentum"]) == (0.7, 0.3)
+    assert result.federation["strategy"] == "fedavgm" and set(result.federation["rounds"]) == {"1", "2"}
+    for methods in result.sites.values():
+        assert 0.0 <= methods["federated"]["phase_rmse_pct"] <= 50.0
+
+
+def test_fedadam_global_model_stays_float32(tiny_hipexo: Path, tiny_config) -> None:
+    # FedAdam steps in float64 on the server; the global model that sites and exports get is float32 like the model
+    node_configs = [{"data-dir": str(tiny_hipexo), "subjects": s, "test-every": 2} for s in ("AB01", "AB02")]
+    server = {"strategy": "fedadam", "server-learning-rate": 0.02}
+    summary, weights = simulate._run_server(node_configs, tiny_config, 2, 1, server, None)
+    assert summary["strategy"] == "fedadam"
+    assert {w.dtype for w in weights} == {np.dtype(np.float32)}
 
 
 def test_site_replies_carry_weights_and_metrics_only(tiny_hipexo: Path, tiny_config) -> None:
@@ -139,6 +161,18 @@ def test_cli_simulate_prints_a_table_with_the_targets(tiny_hipexo: Path) -> None
     assert [line.split()[0] for line in lines[1:3]] == ["AB01", "AB02"]
     assert "federated / centralised RMSE:" in result.stdout
     assert "sites better than local-only:" in result.stdout and "(personalised:" in result.stdout
+
+
+def test_cli_simulate_passes_server_optimiser_settings(tiny_hipexo: Path) -> None:
+    args = ["federated", "simulate", "--data", str(tiny_hipexo), "--sites", "2", "--rounds", "1", "--epochs", "1"]
+    server = ["--strategy", "fedavgm", "--server-lr", "0.8", "--server-momentum", "0.2"]
+    result = CliRunner().invoke(cli, [*args, "--window", "16", "--step", "8", *server, "--json"])
+    assert result.exit_code == 0, result.output
+    config = json.loads(result.stdout)["config"]
+    assert (config["strategy"], config["server_learning_rate"], config["server_momentum"]) == ("fedavgm", 0.8, 0.2)
+    refused = CliRunner().invoke(cli, [*args, "--window", "16", "--server-lr", "0.8"])
+    assert refused.exit_code == 1
+    assert "fedavg has no server learning rate" in refused.output
 
 
 def test_cli_simulate_rejects_too_many_sites(tiny_hipexo: Path) -> None:

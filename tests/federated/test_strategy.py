@@ -11,11 +11,19 @@ import pytest
 pytest.importorskip("flwr")
 
 from flwr.app import ArrayRecord, ConfigRecord, Message, MessageType, Metadata, MetricRecord, RecordDict
-from flwr.serverapp.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg, FedProx
+from flwr.serverapp.strategy import DifferentialPrivacyServerSideFixedClipping, FedAdam, FedAvg, FedAvgM, FedProx
 
 from exohub.exceptions import ValidationError
 from exohub.federated.simulate import server_identity
-from exohub.federated.strategy import UNIT_WEIGHT_KEY, WEIGHT_KEY, DPConfig, make_strategy, privacy_spent
+from exohub.federated.strategy import (
+    SERVER_LEARNING_RATES,
+    SERVER_MOMENTUM,
+    UNIT_WEIGHT_KEY,
+    WEIGHT_KEY,
+    DPConfig,
+    make_strategy,
+    privacy_spent,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -98,6 +106,48 @@ def test_fedavg_waits_for_all_sites_and_sends_no_mu() -> None:
     assert all("proximal-mu" not in m.content["config"] for m in messages)
 
 
+def _two_site_round(strategy, server_round: int, current: np.ndarray, updates: list[np.ndarray]) -> np.ndarray:
+    """Send ``current`` to sites 1 and 2, aggregate their replies (equal windows), return the new global array."""
+    list(strategy.configure_train(server_round, ArrayRecord([current]), ConfigRecord(), _grid([1, 2])))
+    metrics = {WEIGHT_KEY: 1.0, UNIT_WEIGHT_KEY: 1.0}
+    replies = [_reply(n, [update], metrics) for n, update in enumerate(updates, start=1)]
+    arrays, _ = strategy.aggregate_train(server_round, replies)
+    assert arrays is not None
+    return arrays.to_numpy_ndarrays()[0]
+
+
+def test_fedavgm_steps_along_the_averaged_update_with_momentum() -> None:
+    strategy = make_strategy("fedavgm", n_sites=2, server_learning_rate=0.5, server_momentum=0.8)
+    assert isinstance(strategy, FedAvgM)
+    # round 1: sites move 0 to 2 and 4, average update +3; the server steps half of it
+    first = _two_site_round(strategy, 1, np.zeros(2), [np.full(2, 2.0), np.full(2, 4.0)])
+    np.testing.assert_allclose(first, [1.5, 1.5])
+    # round 2: average update +1; momentum buffer 0.8 * 3 + 1 = 3.4, step 0.5 * 3.4 = 1.7
+    second = _two_site_round(strategy, 2, first, [first + 1.0, first + 1.0])
+    np.testing.assert_allclose(second, [3.2, 3.2])
+
+
+def test_fedadam_normalises_the_averaged_update() -> None:
+    strategy = make_strategy("fedadam", n_sites=2, server_learning_rate=0.01)
+    assert isinstance(strategy, FedAdam)
+    # updates of +1e-3 and +1e-1 per coordinate, average 0.0505, in round 1 of Flower's bias-corrected Adam
+    new = _two_site_round(strategy, 1, np.zeros(2), [np.full(2, 1e-3), np.full(2, 1e-1)])
+    delta = 0.0505
+    m, v = 0.1 * delta, 0.01 * delta**2
+    step = 0.01 * math.sqrt(1 - 0.99**2) / (1 - 0.9**2) * m / (math.sqrt(v) + 1e-3)
+    np.testing.assert_allclose(new, [step, step], rtol=1e-6)
+    assert 0.005 < step < 0.01  # about the server learning rate, whatever the update's size
+
+
+def test_default_server_settings_come_from_the_module_tables() -> None:
+    fedavgm = make_strategy("fedavgm", n_sites=2)
+    assert isinstance(fedavgm, FedAvgM)
+    assert fedavgm.server_learning_rate == SERVER_LEARNING_RATES["fedavgm"]
+    assert fedavgm.server_momentum == SERVER_MOMENTUM
+    for name in ("fedadam", "fedyogi", "fedadagrad"):
+        assert make_strategy(name, n_sites=2).eta == SERVER_LEARNING_RATES[name]
+
+
 def test_dp_clips_each_update_and_averages_sites_equally() -> None:
     pytest.importorskip("dp_accounting")
     # Prepare: global weights 0; site updates of norm 10 and 30 along one direction, clipping norm 1
@@ -146,6 +196,10 @@ def test_no_privacy_spent_without_dp() -> None:
         ("fedavg", {"n_sites": 2, "dp": DPConfig(0.0, 1.0)}, "noise_multiplier must be positive"),
         ("fedavg", {"n_sites": 2, "dp": DPConfig(1.0, -1.0)}, "clipping_norm must be positive"),
         ("fedavg", {"n_sites": 2, "dp": DPConfig(1.0, 1.0, 1.5)}, "target_delta"),
+        ("fedavg", {"n_sites": 2, "server_learning_rate": 0.5}, "fedavg has no server learning rate"),
+        ("fedadam", {"n_sites": 2, "server_learning_rate": 0.0}, "server_learning_rate must be positive"),
+        ("fedadam", {"n_sites": 2, "server_momentum": 0.5}, "only fedavgm has a server momentum"),
+        ("fedavgm", {"n_sites": 2, "server_momentum": 1.0}, r"server_momentum must be in \[0, 1\)"),
     ],
 )
 def test_bad_strategy_settings_are_rejected(name: str, kwargs: dict, message: str) -> None:

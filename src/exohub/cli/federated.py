@@ -21,8 +21,17 @@ def simulate_command(
     ],
     sites: Annotated[int, typer.Option("--sites", min=1, help="Clinic sites; subjects are split among them.")],
     rounds: Annotated[int, typer.Option("--rounds", min=1, help="Federated rounds.")],
-    strategy: Annotated[str, typer.Option("--strategy", help="fedavg or fedprox.")] = "fedavg",
+    strategy: Annotated[
+        str, typer.Option("--strategy", help="fedavg, fedprox, fedavgm, fedadam, fedyogi or fedadagrad.")
+    ] = "fedavg",
     proximal_mu: Annotated[float, typer.Option("--proximal-mu", min=0.0, help="FedProx's mu.")] = 0.01,
+    server_lr: Annotated[
+        float | None,
+        typer.Option("--server-lr", help="Server learning rate of the server optimisers (default: per strategy)."),
+    ] = None,
+    server_momentum: Annotated[
+        float | None, typer.Option("--server-momentum", help="FedAvgM's server momentum (default 0.5).")
+    ] = None,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Local epochs per round.")] = 2,
     window: Annotated[int, typer.Option("--window", min=8, help="Model window (samples).")] = 256,
     step: Annotated[int, typer.Option("--step", min=1, help="Samples between training windows.")] = 3,
@@ -50,6 +59,8 @@ def simulate_command(
         config=config,
         strategy=strategy,
         proximal_mu=proximal_mu,
+        server_learning_rate=server_lr,
+        server_momentum=server_momentum,
         dp=DPConfig(dp_noise, dp_clip) if dp_noise > 0 else None,
         max_files_per_subject=max_files or None,
     )

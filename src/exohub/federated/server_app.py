@@ -1,11 +1,13 @@
-"""The Flower ServerApp: a shared input normaliser, then rounds of FedAvg or FedProx across the clinic sites.
+"""The Flower ServerApp: a shared input normaliser, then rounds of a federated strategy across the clinic sites.
 
 The run configuration (``flwr run --run-config``, or :func:`exohub.federated.simulate.run_federated_simulation`)
 uses these keys; any TrainConfig field can be set with dashes (``learning-rate``, ``batch-size``...):
 
 ``num-sites`` (int)
     Sites that must be connected; every one trains and evaluates each round.
-``num-rounds`` (int), ``strategy`` (``"fedavg"`` | ``"fedprox"``), ``proximal-mu`` (float)
+``num-rounds`` (int), ``strategy`` (one of :data:`~exohub.federated.strategy.STRATEGIES`), ``proximal-mu`` (float)
+``server-learning-rate`` (float), ``server-momentum`` (float)
+    The server optimisers' step and FedAvgM's momentum; absent: the strategy's defaults.
 ``dp-noise-multiplier`` (float, 0 = no DP), ``dp-clipping-norm`` (float), ``dp-delta`` (float)
 ``out-dir`` (str, optional)
     Where to write ``global_model.npz`` (the final weights, :func:`exohub.ml.training.get_weights` order) and
@@ -45,6 +47,8 @@ class FederationSettings:
     num_rounds: int
     strategy: str = "fedavg"
     proximal_mu: float = 0.01
+    server_learning_rate: float | None = None
+    server_momentum: float | None = None
     train: TrainConfig = field(default_factory=TrainConfig)
     dp: DPConfig | None = None
     out_dir: str = ""
@@ -73,6 +77,8 @@ class FederationSettings:
             num_rounds=int(get("num-rounds", 3)),  # type: ignore[call-overload]
             strategy=str(get("strategy", "fedavg")),
             proximal_mu=float(get("proximal-mu", 0.01)),  # type: ignore[arg-type]
+            server_learning_rate=_optional_float(run_config, "server-learning-rate"),
+            server_momentum=_optional_float(run_config, "server-momentum"),
             train=TrainConfig(**train_values),  # type: ignore[arg-type]
             dp=dp,
             out_dir=str(get("out-dir", "")),
@@ -111,7 +117,12 @@ def run_federation(grid: Grid, settings: FederationSettings) -> tuple[list[np.nd
     statistics = _site_statistics(grid, node_ids, settings.timeout_s)
     initial = task.initial_weights(settings.train, statistics)
     strategy = make_strategy(
-        settings.strategy, n_sites=settings.num_sites, proximal_mu=settings.proximal_mu, dp=settings.dp
+        settings.strategy,
+        n_sites=settings.num_sites,
+        proximal_mu=settings.proximal_mu,
+        server_learning_rate=settings.server_learning_rate,
+        server_momentum=settings.server_momentum,
+        dp=settings.dp,
     )
     record = task.config_to_record(settings.train)
     result = strategy.start(
@@ -142,7 +153,13 @@ def run_federation(grid: Grid, settings: FederationSettings) -> tuple[list[np.nd
         if spent is None
         else {"epsilon": spent.epsilon, "delta": spent.delta, "releases": spent.num_releases, "method": "rdp"},
     }
-    return result.arrays.to_numpy_ndarrays(), summary
+    # the adaptive server optimisers step in float64; the model's weights are float32
+    final = [array.astype(start.dtype) for array, start in zip(result.arrays.to_numpy_ndarrays(), initial, strict=True)]
+    return final, summary
+
+
+def _optional_float(run_config: Mapping[str, object], key: str) -> float | None:
+    return None if key not in run_config else float(run_config[key])  # type: ignore[arg-type]
 
 
 def _wait_for_sites(grid: Grid, num_sites: int, timeout_s: float) -> list[int]:

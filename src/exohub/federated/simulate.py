@@ -174,6 +174,8 @@ def run_federated_simulation(
     config: TrainConfig | None = None,
     strategy: str = "fedavg",
     proximal_mu: float = 0.01,
+    server_learning_rate: float | None = None,
+    server_momentum: float | None = None,
     dp: DPConfig | None = None,
     max_files_per_subject: int | None = None,
     test_every: int = task.DEFAULT_TEST_EVERY,
@@ -192,7 +194,7 @@ def run_federated_simulation(
         Federated rounds; each site trains ``config.epochs`` epochs per round.
     config
         Training configuration of one round (default :class:`~exohub.ml.training.TrainConfig`).
-    strategy, proximal_mu, dp
+    strategy, proximal_mu, server_learning_rate, server_momentum, dp
         See :func:`exohub.federated.strategy.make_strategy`.
     max_files_per_subject
         Use only the first recordings of each subject (quick runs).
@@ -218,7 +220,12 @@ def run_federated_simulation(
         for group in groups
     ]
     sites = [task.load_site(node_config) for node_config in node_configs]
-    federation, weights = _run_server(node_configs, config, n_sites, rounds, strategy, proximal_mu, dp)
+    server: dict[str, str | float] = {"strategy": strategy, "proximal-mu": proximal_mu}
+    if server_learning_rate is not None:
+        server["server-learning-rate"] = server_learning_rate
+    if server_momentum is not None:
+        server["server-momentum"] = server_momentum
+    federation, weights = _run_server(node_configs, config, n_sites, rounds, server, dp)
     per_site = {
         site.name: {
             "federated": task.evaluate_site(weights, site, config),
@@ -241,7 +248,14 @@ def run_federated_simulation(
         sites=clean,
         pooled=pooled,
         federation=federation,
-        config={"train": config.to_dict(), "strategy": strategy, "rounds": rounds, "n_sites": n_sites},
+        config={
+            "train": config.to_dict(),
+            "strategy": strategy,
+            "server_learning_rate": server_learning_rate,
+            "server_momentum": server_momentum,
+            "rounds": rounds,
+            "n_sites": n_sites,
+        },
     )
 
 
@@ -250,15 +264,13 @@ def _run_server(
     config: TrainConfig,
     n_sites: int,
     rounds: int,
-    strategy: str,
-    proximal_mu: float,
+    server: Mapping[str, str | float],
     dp: DPConfig | None,
 ) -> tuple[dict[str, object], list[np.ndarray]]:
     run_config: dict[str, str | int | float] = {
         "num-sites": n_sites,
         "num-rounds": rounds,
-        "strategy": strategy,
-        "proximal-mu": proximal_mu,
+        **server,
         **{name.replace("_", "-"): getattr(config, name) for name in task.CONFIG_FIELDS},
     }
     if dp is not None:
