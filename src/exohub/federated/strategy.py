@@ -37,6 +37,12 @@ STRATEGIES: tuple[str, ...] = ("fedavg", "fedprox", "fedavgm", "fedadam", "fedyo
 SERVER_LEARNING_RATES: dict[str, float] = {"fedavgm": 1.0, "fedadam": 1e-2, "fedyogi": 1e-2, "fedadagrad": 1e-2}
 #: FedAvgM's server momentum when none is given.
 SERVER_MOMENTUM = 0.5
+#: The adaptive server optimisers (Reddi et al. 2021), by name.
+ADAPTIVE: dict[str, type[FedAdam | FedYogi | FedAdagrad]] = {
+    "fedadam": FedAdam,
+    "fedyogi": FedYogi,
+    "fedadagrad": FedAdagrad,
+}
 #: Metric key every site reports with its number of training (or test) windows: FedAvg's weight.
 WEIGHT_KEY = "num-examples"
 #: Metric key every site reports as 1: the equal weights that DP accounting requires.
@@ -133,13 +139,6 @@ def make_strategy(
     )
 
 
-ADAPTIVE: dict[str, type[FedAdam | FedYogi | FedAdagrad]] = {
-    "fedadam": FedAdam,
-    "fedyogi": FedYogi,
-    "fedadagrad": FedAdagrad,
-}
-
-
 def _check_settings(
     name: str, n_sites: int, proximal_mu: float, server_learning_rate: float | None, server_momentum: float | None
 ) -> None:
@@ -150,17 +149,14 @@ def _check_settings(
     if name == "fedprox" and not proximal_mu > 0:
         raise ValidationError(f"FedProx needs a positive proximal_mu, got {proximal_mu}.")
     if server_learning_rate is not None and name not in SERVER_LEARNING_RATES:
-        raise ValidationError(f"{name} has no server learning rate; the server optimisers are {_optimisers()}.")
+        optimisers = ", ".join(SERVER_LEARNING_RATES)
+        raise ValidationError(f"{name} has no server learning rate; the server optimisers are {optimisers}.")
     if server_learning_rate is not None and not server_learning_rate > 0:
         raise ValidationError(f"server_learning_rate must be positive, got {server_learning_rate}.")
     if server_momentum is not None and name != "fedavgm":
         raise ValidationError(f"only fedavgm has a server momentum, not {name}.")
     if server_momentum is not None and not 0 <= server_momentum < 1:
         raise ValidationError(f"server_momentum must be in [0, 1), got {server_momentum}.")
-
-
-def _optimisers() -> str:
-    return ", ".join(SERVER_LEARNING_RATES)
 
 
 def privacy_spent(strategy: Strategy) -> PrivacySpent | None:
