@@ -53,7 +53,7 @@ def serve(
     upgrade(settings.database_url)
     typer.echo(f"exohub {__version__} serving on http://{host}:{port}")
     uvicorn.run(
-        "exohub.web.main:create_app",
+        "exohub.web.main:create_served_app",
         factory=True,
         host=host,
         port=port,
@@ -79,7 +79,7 @@ def demo(
     from exohub.web.config import Settings, get_settings
     from exohub.web.database import make_engine, make_sessionmaker, unit_of_work
     from exohub.web.demo import seed_demo
-    from exohub.web.main import create_app
+    from exohub.web.main import create_app, freeze_startup_heap
     from exohub.web.migrate import upgrade
 
     base = get_settings()
@@ -101,4 +101,6 @@ def demo(
         engine.dispose()
         return
     typer.echo(f"\nexohub demo at http://{host}:{port}/ (API docs at http://{host}:{port}/docs); Ctrl+C stops it.")
-    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="warning")
+    app = create_app(settings, engine)
+    freeze_startup_heap()
+    uvicorn.run(app, host=host, port=port, log_level="warning")

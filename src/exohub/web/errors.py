@@ -71,6 +71,16 @@ class RateLimitedError(DomainError):
         self.headers = {"Retry-After": str(retry_after_s)}
 
 
+class ServiceBusyError(DomainError):
+    """Every database session of this worker stayed taken for the whole wait: the server is overloaded."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(retry_after_s)}
+
+
 class FieldProblem(BaseModel):
     field: str
     message: str
