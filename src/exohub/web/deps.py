@@ -47,13 +47,13 @@ class SessionSlots:
         self.limit = limit
         self.wait_s = wait_s
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._semaphore = asyncio.Semaphore(limit)
+        self._semaphore: asyncio.Semaphore | None = None
 
     @asynccontextmanager
     async def taken(self) -> AsyncIterator[None]:
         """Hold one slot for the duration of the ``async with`` block."""
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:
+        if self._semaphore is None or loop is not self._loop:
             self._loop, self._semaphore = loop, asyncio.Semaphore(self.limit)
         semaphore = self._semaphore
         try:
