@@ -2,6 +2,9 @@
 
 import asyncio
 import gc
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from fastapi import FastAPI, Request
@@ -13,6 +16,12 @@ from exohub.web.deps import SessionDep, SessionSlots
 from exohub.web.errors import ServiceBusyError
 from exohub.web.main import freeze_startup_heap
 from tests.conftest import SECRET_KEY
+
+
+def _run(scenario: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    """Run ``scenario`` on an event loop of its own (the browser tests leave one running on the main thread)."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(lambda: asyncio.run(scenario())).result()
 
 
 async def _hold(slots: SessionSlots, name: str, order: list[str], release: asyncio.Event) -> None:
@@ -34,7 +43,7 @@ def test_requests_beyond_the_limit_wait_their_turn_in_arrival_order() -> None:
         await asyncio.gather(*tasks)
         return order
 
-    assert asyncio.run(scenario()) == ["a", "b", "c", "d", "e"]
+    assert _run(scenario) == ["a", "b", "c", "d", "e"]
 
 
 def test_a_request_that_waits_in_vain_is_told_the_server_is_busy() -> None:
@@ -51,7 +60,7 @@ def test_a_request_that_waits_in_vain_is_told_the_server_is_busy() -> None:
         async with slots.taken():  # the slot the refused request never got is not lost
             pass
 
-    asyncio.run(scenario())
+    _run(scenario)
 
 
 def test_a_failed_request_gives_its_slot_back() -> None:
@@ -63,7 +72,7 @@ def test_a_failed_request_gives_its_slot_back() -> None:
         async with slots.taken():
             pass
 
-    asyncio.run(scenario())
+    _run(scenario)
 
 
 def test_the_busy_answer_is_a_503_problem_with_a_retry_hint(app: FastAPI, client: TestClient) -> None:
