@@ -42,8 +42,7 @@ class Settings(BaseSettings):
     DATABASE_PRE_PING: bool = False
     DATABASE_POOL_RECYCLE_S: int = Field(default=1800, ge=1)
     # Requests holding a database session at once, per worker process; the others queue, first come first served,
-    # for up to DATABASE_SESSION_WAIT_S (then 503). Few sessions keep few threads competing for the interpreter: on
-    # the 2-core benchmark 4 per worker gave a p99 of about 100 ms where 16 gave 160-770 ms (docs in deps.py).
+    # for up to DATABASE_SESSION_WAIT_S (then 503). Why few, with the measurements: deps.SessionSlots.
     DATABASE_MAX_SESSIONS: int = Field(default=4, ge=1)
     DATABASE_SESSION_WAIT_S: float = Field(default=30.0, gt=0)
 

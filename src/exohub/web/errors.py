@@ -63,22 +63,22 @@ class AuthenticationError(DomainError):
     headers = {"WWW-Authenticate": "Bearer"}
 
 
-class RateLimitedError(DomainError):
-    status = HTTPStatus.TOO_MANY_REQUESTS
+class RetryLaterError(DomainError):
+    """An error the caller may retry after ``retry_after_s`` seconds (sent as ``Retry-After``)."""
 
     def __init__(self, detail: str, *, retry_after_s: int) -> None:
         super().__init__(detail)
         self.headers = {"Retry-After": str(retry_after_s)}
 
 
-class ServiceBusyError(DomainError):
+class RateLimitedError(RetryLaterError):
+    status = HTTPStatus.TOO_MANY_REQUESTS
+
+
+class ServiceBusyError(RetryLaterError):
     """Every database session of this worker stayed taken for the whole wait: the server is overloaded."""
 
     status = HTTPStatus.SERVICE_UNAVAILABLE
-
-    def __init__(self, detail: str, *, retry_after_s: int) -> None:
-        super().__init__(detail)
-        self.headers = {"Retry-After": str(retry_after_s)}
 
 
 class FieldProblem(BaseModel):
