@@ -49,6 +49,16 @@ def test_inactive_account_cannot_sign_in(client: TestClient, session: Session) -
     assert _token(client, user.email)["status"] == 401
 
 
+@pytest.mark.parametrize("email", ["\x00", "admin\x00@example.org", "a\x1b@example.org"])
+def test_a_control_character_in_the_email_is_refused_before_anything_is_stored(
+    client: TestClient, session: Session, email: str
+) -> None:
+    response = client.post("/api/v1/auth/token", data={"username": email, "password": "x"})
+    assert response.status_code == 422
+    assert "control characters" in response.json()["detail"]
+    assert session.scalars(select(LoginAttempt)).all() == []
+
+
 def test_expired_and_revoked_tokens_are_refused(client: TestClient, session: Session, settings: Settings) -> None:
     user = factories.make_user(session)
     headers = factories.bearer(session, settings, user)

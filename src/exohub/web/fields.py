@@ -13,8 +13,13 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_ID = 2_147_483_647  # the largest INTEGER on PostgreSQL
 
 
+def has_control_characters(value: str) -> bool:
+    """Whether ``value`` holds a control character (NUL among them, which PostgreSQL refuses in text)."""
+    return _CONTROL_CHARACTERS.search(value) is not None
+
+
 def _printable(value: str) -> str:
-    if _CONTROL_CHARACTERS.search(value):
+    if has_control_characters(value):
         raise ValueError("must not contain control characters")
     return value
 

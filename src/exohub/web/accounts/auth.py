@@ -19,6 +19,7 @@ from exohub.web.audit.service import AuditContext
 from exohub.web.config import Settings
 from exohub.web.database import utcnow
 from exohub.web.errors import AuthenticationError, InvalidInputError, RateLimitedError
+from exohub.web.fields import has_control_characters
 from exohub.web.security import hash_password, needs_rehash, new_token, token_digest, verify_password
 from exohub.web.tenancy import Principal
 
@@ -45,6 +46,8 @@ def sign_in(
     although the request then fails (the one place a service commits).
     """
     email = email.strip().lower()
+    if has_control_characters(email):  # no account has such an address, and the attempt could not be stored
+        raise InvalidInputError("The email address must not contain control characters.")
     _prune(session=session, settings=settings)
     _check_rate_limit(session=session, settings=settings, email=email, address=address)
     user = get_by_email(session=session, email=email)
