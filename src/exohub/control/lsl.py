@@ -37,111 +37,34 @@ import math
 import time
 import warnings
 from collections.abc import Sequence
-from importlib import resources
 from types import ModuleType
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
+from exohub.control._liblsl import LSL_CONFIG, _lsl, channel_labels, configure_lsl, resolve_stream
 from exohub.control.profiles import DeviceProfile
 from exohub.control.safety import SensorFrame
 from exohub.exceptions import ExohubWarning, ValidationError
 from exohub.signals.channels import parse_channel
 
-#: The packaged liblsl configuration (resource path inside :mod:`exohub.control`).
-LSL_CONFIG = ("data", "lsl_api.cfg")
+__all__ = [
+    "CHUNK_SAMPLES",
+    "CUFF_SEGMENT",
+    "LSL_CONFIG",
+    "LslCommandOutlet",
+    "LslDevice",
+    "LslSensorInlet",
+    "channel_labels",
+    "configure_lsl",
+    "resolve_stream",
+]
+
 #: The skin sensor under each joint's cuff: the segment below it (as in the session log).
 CUFF_SEGMENT = {"hip": "thigh", "knee": "shank", "ankle": "foot"}
 #: Samples taken from liblsl per call; the inlet drains up to ``_MAX_PULLS`` calls per tick.
 CHUNK_SAMPLES = 64
 _MAX_PULLS = 16
-
-_state: dict[str, Any] = {"pylsl": None, "config": None}
-
-
-def configure_lsl(config: str | None = None) -> str:
-    """Give liblsl its configuration for this process (once), and return the text applied.
-
-    Parameters
-    ----------
-    config
-        The content of an ``lsl_api.cfg`` (INI text); None: the packaged loopback-only configuration (see the
-        module notes). Must be called before any LSL object is made in the process; the adapters call it with
-        None when nothing was configured.
-
-    Raises
-    ------
-    ValidationError
-        If a different configuration was already applied (liblsl reads it once per process), or liblsl cannot be
-        loaded.
-    """
-    text = _packaged_config() if config is None else config
-    if not isinstance(text, str) or not text.strip():
-        raise ValidationError(f"config must be the text of an lsl_api.cfg, got {config!r}.")
-    applied = _state["config"]
-    if applied is not None:
-        if applied != text:
-            raise ValidationError(
-                "LSL is already configured in this process and liblsl reads its configuration once; "
-                "call configure_lsl before the first LSL stream is made."
-            )
-        return text
-    pylsl = _import_pylsl()
-    pylsl.set_config_content(text)
-    _state["config"] = text
-    return text
-
-
-def _packaged_config() -> str:
-    return resources.files("exohub.control").joinpath(*LSL_CONFIG).read_text(encoding="utf-8")
-
-
-def _import_pylsl() -> ModuleType:
-    if _state["pylsl"] is None:
-        try:
-            import pylsl  # a device library: imported when an LSL object is first made
-        except (ImportError, RuntimeError) as err:  # RuntimeError: the package is there but liblsl did not load
-            raise ValidationError(f"Lab Streaming Layer is unavailable here: {err}") from err
-        _state["pylsl"] = pylsl
-    return _state["pylsl"]
-
-
-def _lsl() -> ModuleType:
-    """pylsl, with this process's LSL configured (the packaged loopback-only one unless configured before)."""
-    if _state["config"] is None:
-        configure_lsl()
-    return _import_pylsl()
-
-
-def resolve_stream(stream: str, *, by: Literal["name", "type"] = "name", timeout_s: float = 2.0) -> Any:
-    """Find an LSL stream on this machine by name or type; return its ``pylsl.StreamInfo``.
-
-    Raises
-    ------
-    ValidationError
-        Naming the stream when none answers within ``timeout_s``.
-    """
-    if by not in ("name", "type"):
-        raise ValidationError(f"by must be 'name' or 'type', got {by!r}.")
-    if not isinstance(stream, str) or not stream.strip():
-        raise ValidationError(f"the stream's {by} must be a non-empty string, got {stream!r}.")
-    if not isinstance(timeout_s, int | float) or isinstance(timeout_s, bool) or not 0 < timeout_s <= 60:
-        raise ValidationError(f"timeout_s must be in (0, 60] s, got {timeout_s!r}.")
-    found = _lsl().resolve_byprop(by, stream, 1, float(timeout_s))
-    if not found:
-        what = f"named {stream!r}" if by == "name" else f"of type {stream!r}"
-        raise ValidationError(f"no LSL stream {what} on this machine within {timeout_s:g} s; is the device streaming?")
-    return found[0]
-
-
-def channel_labels(info: Any) -> tuple[str, ...]:
-    """The ``desc/channels/channel/label`` of each channel of a full ``pylsl.StreamInfo`` ('' where unlabelled)."""
-    labels = []
-    channel = info.desc().child("channels").child("channel")
-    while not channel.empty():
-        labels.append(channel.child_value("label"))
-        channel = channel.next_sibling("channel")
-    return tuple(labels)
 
 
 def _frame_field(name: str, joints: Sequence[str]) -> tuple[str, int]:
