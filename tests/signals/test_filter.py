@@ -163,7 +163,7 @@ def test_streaming_rejects_wrong_shapes():
 @pytest.mark.parametrize("rectify", [False, True])
 def test_fast_paths_equal_scipy_sosfiltfilt_and_sosfilt(n_channels, rectify):
     # apply_sos pairs channels as complex rows and runs the backward pass in blocks; the arithmetic is scipy's.
-    from exohub.signals.preprocessing._filter import _BACKWARD_BLOCK, apply_sos
+    from exohub.signals.preprocessing._apply_sos import _BACKWARD_BLOCK, apply_sos
 
     rng = np.random.default_rng(n_channels)
     values = rng.standard_normal((n_channels, 2 * _BACKWARD_BLOCK + 123)).T * 1e-4  # pandas' channels-first layout

@@ -8,7 +8,7 @@ import pandas as pd
 from exohub._utils._checks import check_sampling_rate, validate_type
 from exohub.exceptions import ValidationError
 from exohub.signals.channels import parse_channel
-from exohub.signals.preprocessing._filter import check_finite
+from exohub.signals.preprocessing._apply_sos import check_finite
 
 
 def check_emg_data(data: pd.DataFrame, sampling_rate_hz: float | None = None, *, finite: bool = True) -> np.ndarray:
@@ -16,7 +16,7 @@ def check_emg_data(data: pd.DataFrame, sampling_rate_hz: float | None = None, *,
 
     Every column must be an EMG channel of the convention (``left_tibialis_anterior_emg``, ``channel_3_emg``),
     numeric and finite, and the index must be increasing time in seconds. ``finite=False`` leaves NaN/inf to the
-    caller (an IIR filter finds them in its state: :func:`~exohub.signals.preprocessing._filter.apply_sos`).
+    caller (an IIR filter finds them in its state: :func:`~exohub.signals.preprocessing._apply_sos.apply_sos`).
     """
     validate_type(data, pd.DataFrame, "data")
     if data.shape[0] < 2 or data.shape[1] == 0:

@@ -14,7 +14,7 @@ from exohub.signals.emg._checks import as_frame, check_emg_data
 from exohub.signals.emg._frequency import check_frequency_windows, spectral_frequencies
 from exohub.signals.emg._onsets import baseline_statistics, check_onset_parameters, hysteresis_onset_table
 from exohub.signals.emg._processing import DEFAULT_BAND_HZ, emg_band_sos, envelope_values, normalize_values
-from exohub.signals.preprocessing._filter import apply_sos
+from exohub.signals.preprocessing._apply_sos import apply_sos
 
 
 class EmgProcessing(BaseAlgorithm):

@@ -14,7 +14,8 @@ from exohub._utils._checks import check_option
 from exohub.exceptions import ExohubWarning, ValidationError
 from exohub.signals.emg._blocks import block_size, block_sums, block_times
 from exohub.signals.emg._checks import as_frame, check_emg_data
-from exohub.signals.preprocessing._filter import apply_sos, check_finite, design_butterworth_sos, design_notch_sos
+from exohub.signals.preprocessing._apply_sos import apply_sos, check_finite
+from exohub.signals.preprocessing._filter import design_butterworth_sos, design_notch_sos
 
 DEFAULT_BAND_HZ = (20.0, 450.0)
 ENVELOPE_METHODS = ("linear", "rms")
