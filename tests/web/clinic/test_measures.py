@@ -5,16 +5,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exohub.web.clinic.conditions import CONDITION_GROUPS
+from exohub.web.clinic.mcid import MCIDS, find_mcid, interpret_change
 from exohub.web.clinic.measures import (
     BERG_ITEMS,
     LOINC_SYSTEM,
-    MCIDS,
     MEASURES,
     PROJECT_CODE_SYSTEM,
     MeasureCode,
     check_value,
-    find_mcid,
-    interpret_change,
 )
 from exohub.web.errors import InvalidInputError
 

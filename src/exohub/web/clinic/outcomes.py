@@ -10,7 +10,8 @@ from exohub.web.audit.service import AuditContext
 from exohub.web.clinic import service
 from exohub.web.clinic import sessions as clinic_sessions
 from exohub.web.clinic.analysis import headline
-from exohub.web.clinic.measures import MeasureCode, check_value, get_measure, interpret_change
+from exohub.web.clinic.mcid import interpret_change
+from exohub.web.clinic.measures import MeasureCode, check_value, get_measure
 from exohub.web.clinic.models import OutcomeMeasurement, Patient, TherapySession
 from exohub.web.clinic.schemas import (
     ChangeRead,

@@ -20,7 +20,8 @@ from exohub.web.clinic import outcomes as clinic_outcomes
 from exohub.web.clinic import sessions as clinic_sessions
 from exohub.web.clinic.analysis import headline
 from exohub.web.clinic.conditions import condition_group
-from exohub.web.clinic.measures import MEASURES, find_mcid
+from exohub.web.clinic.mcid import find_mcid
+from exohub.web.clinic.measures import MEASURES
 from exohub.web.clinic.models import Patient, TherapySession
 from exohub.web.clinic.plots import CycleCurve, TimePoint, TimeSeries
 from exohub.web.clinic.report import OutcomeRow, ProgressReport, SessionRow, render_progress_report
