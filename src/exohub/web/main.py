@@ -18,6 +18,7 @@ from exohub.web.audit import pages as audit_pages
 from exohub.web.audit import router as audit_router
 from exohub.web.clinic import pages as clinic_pages
 from exohub.web.clinic import router as clinic_router
+from exohub.web.clinic import session_pages as clinic_session_pages
 from exohub.web.config import Settings, get_settings
 from exohub.web.consortium import pages as consortium_pages
 from exohub.web.consortium import router as consortium_router
@@ -53,6 +54,7 @@ PAGE_ROUTERS: tuple[APIRouter, ...] = (
     audit_pages.router,
     models_pages.router,
     clinic_pages.router,
+    clinic_session_pages.router,
 )
 
 
