@@ -21,7 +21,10 @@ from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
+import onnx
+import onnxruntime
 import torch
+from onnx import TensorProto, helper
 
 from exohub.ml.data import INPUT_CHANNELS, load_hipexo_subjects
 from exohub.ml.evaluation import evaluate
@@ -70,7 +73,9 @@ def main() -> None:
         results["latency_us"] = {f"{rate:g} Hz": _latency(args.out, rate) for rate in (200.0, 1000.0)}
         for rate, stats in results["latency_us"].items():
             print(
-                f"step at {rate}: median {stats['median']:.1f} us, p99 {stats['p99']:.1f} us, max {stats['max']:.0f} us"
+                f"step at {rate}: median {stats['median']:.1f} us, p99 {stats['p99']:.1f} us, "
+                f"max {stats['max']:.0f} us; one-node reference model: median {stats['reference_median']:.1f} us, "
+                f"p99 {stats['reference_p99']:.1f} us"
             )
     results["load_average_end"] = os.getloadavg()
     print(f"load average (1, 5, 15 min) at start {results['load_average_start']}, at end {results['load_average_end']}")
@@ -125,23 +130,61 @@ def _print_folds(folds: dict) -> None:
 
 
 def _latency(path: Path, rate_hz: float, seconds: float = 5.0) -> dict[str, float]:
-    """Call ``step`` at ``rate_hz`` on a paced clock (busy-waiting to each deadline) and time each call."""
+    """Call ``step`` at ``rate_hz`` on a paced clock (busy-waiting to each deadline) and time each call.
+
+    The same pacing also times a one-node ONNX model (a multiply of the window by 2, same session options) as the
+    ``reference_*`` figures: what any onnxruntime call costs on this machine at this rate. On this project's
+    virtual machines the first calls after an idle millisecond are several times slower than back-to-back ones
+    (a numpy multiply of the window: 1 us back to back, 35-50 us after 5 ms of waiting, measured as CPU time of
+    the thread), so at 200 Hz the gap between the two is the network's own share.
+    """
     model = OnnxGaitModel(path)
     rng = np.random.default_rng(0)
     samples = rng.normal(0.0, 1.0, (int(seconds * rate_hz), len(INPUT_CHANNELS))).astype(np.float32)
     for i in range(model.window):  # fill the ring: every timed tick runs the network
         model.step(i / rate_hz, samples[i % len(samples)])
-    durations = np.empty(len(samples))
+    timings = _paced(lambda i: model.step(i / rate_hz, samples[i]), rate_hz, len(samples))
+    reference = _reference_session(path.parent / "reference_mul.onnx", model.window, len(INPUT_CHANNELS))
+    window = np.ascontiguousarray(samples[None, : model.window])
+    reference_timings = _paced(lambda _: reference.run(None, {"x": window}), rate_hz, len(samples))
+    return {
+        **_summary(timings),
+        **{f"reference_{key}": value for key, value in _summary(reference_timings).items()},
+    }
+
+
+def _paced(call: Callable[[int], object], rate_hz: float, n: int) -> np.ndarray:
+    """Microseconds of ``call(i)`` for ``i`` in ``range(n)``, each started on a ``rate_hz`` clock."""
+    durations = np.empty(n)
     period_ns, next_ns = int(1e9 / rate_hz), time.perf_counter_ns()
-    for i, sample in enumerate(samples):
+    for i in range(n):
         next_ns += period_ns
         while time.perf_counter_ns() < next_ns:
             pass
         begin = time.perf_counter_ns()
-        model.step(i / rate_hz, sample)
+        call(i)
         durations[i] = time.perf_counter_ns() - begin
-    us = durations / 1e3
+    return durations / 1e3
+
+
+def _summary(us: np.ndarray) -> dict[str, float]:
     return {"median": float(np.median(us)), "p99": float(np.percentile(us, 99)), "max": float(us.max())}
+
+
+def _reference_session(path: Path, window: int, n_channels: int) -> onnxruntime.InferenceSession:
+    """A session of ``y = 2 x`` on one ``(1, window, C)`` window, with :class:`OnnxGaitModel`'s options."""
+
+    graph = helper.make_graph(
+        [helper.make_node("Mul", ["x", "two"], ["y"])],
+        "reference_mul",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, window, n_channels])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, window, n_channels])],
+        [helper.make_tensor("two", TensorProto.FLOAT, [], [2.0])],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 if __name__ == "__main__":
