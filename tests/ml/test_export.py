@@ -36,6 +36,13 @@ def test_onnx_matches_torch(exported: tuple) -> None:
     np.testing.assert_allclose(logits, expected_logits.numpy(), atol=1e-4)
 
 
+def test_graph_takes_raw_inputs_without_normalising_operations(exported: tuple) -> None:
+    import onnx
+
+    operations = {node.op_type for node in onnx.load(str(exported[1])).graph.node}
+    assert "Conv" in operations and not operations & {"Sub", "Div"}
+
+
 def test_metadata_describes_the_model(exported: tuple) -> None:
     onnx_model = OnnxGaitModel(exported[1])
     assert onnx_model.window == CONFIG.window

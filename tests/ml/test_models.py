@@ -19,7 +19,7 @@ from exohub.ml.data import (  # noqa: E402
     mirror_channels,
 )
 from exohub.ml.evaluation import evaluate, predict_recording  # noqa: E402
-from exohub.ml.models import GaitPhaseNet, Normaliser  # noqa: E402
+from exohub.ml.models import GaitPhaseNet, Normaliser, fold_normaliser  # noqa: E402
 from exohub.ml.training import (  # noqa: E402
     TrainConfig,
     _mirrored,
@@ -69,6 +69,26 @@ def test_newest_sample_reaches_the_encoder(window: int) -> None:
     later = x.clone()
     later[0, -1] += 1.0
     assert not torch.allclose(model.encoder(later.transpose(1, 2)), features)
+
+
+@pytest.mark.parametrize("window", [48, 50, 63, 256])
+def test_folded_normaliser_gives_the_same_outputs_from_raw_inputs(window: int) -> None:
+    # windows that are not a multiple of the first stride pad more, so the padding correction spans two columns
+    torch.manual_seed(window)
+    model = GaitPhaseNet(window=window, channels=8, recent=4, hidden=16).eval()
+    scale = np.arange(1.0, 11.0)
+    model.normaliser.fit(np.random.default_rng(0).normal(2.0, 3.0, (500, 10)) * scale)
+    raw = torch.from_numpy((np.random.default_rng(1).normal(2.0, 3.0, (16, window, 10)) * scale).astype(np.float32))
+    folded = fold_normaliser(model)
+    with torch.no_grad():
+        expected, got = model(raw), folded(raw)
+        # a zero-padded raw input is not a zero-padded normalised one: the first columns carry the correction
+        leading_zeros = raw.clone()
+        leading_zeros[:, :6] = 0.0
+        expected_zeros, got_zeros = model(leading_zeros), folded(leading_zeros)
+    for want, have in zip((*expected, *expected_zeros), (*got, *got_zeros), strict=True):
+        torch.testing.assert_close(have, want, atol=2e-5, rtol=1e-5)
+    assert isinstance(folded.normaliser, torch.nn.Identity) and model.normaliser.is_fitted
 
 
 def test_model_rejects_bad_shape() -> None:

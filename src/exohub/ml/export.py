@@ -29,7 +29,8 @@ def export_onnx(model: Any, path: str | Path, *, config: Any) -> Path:
     Parameters
     ----------
     model
-        A trained :class:`~exohub.ml.models.GaitPhaseNet` (its normaliser is part of the graph: raw inputs in).
+        A trained :class:`~exohub.ml.models.GaitPhaseNet`. The graph takes raw inputs: the normaliser is folded
+        into the weights (:func:`~exohub.ml.models.fold_normaliser`), so no tick spends time normalising.
     path
         The ``.onnx`` file to write (parent folders are created).
     config
@@ -43,9 +44,11 @@ def export_onnx(model: Any, path: str | Path, *, config: Any) -> Path:
     import onnx
     import torch
 
+    from exohub.ml.models import fold_normaliser
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    model.eval()
+    model = fold_normaliser(model)
     example = torch.zeros(2, model.window, model.n_inputs)
     # torch.export's own pytree deprecations and "torchvision is not installed" notes are not the user's to act on
     logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
@@ -85,8 +88,9 @@ class OnnxGaitModel:
     """An exported gait-phase model run by onnxruntime, one sample per tick or in batches.
 
     ``step`` keeps the last ``window`` samples in a preallocated ring twice as long as the window, writing each
-    sample at two positions so the current window is always one contiguous slice: a tick copies one sample and
-    runs the session once on a ``(1, window, C)`` float32 view, with no other allocation than onnxruntime's.
+    sample at two positions so the current window is always one contiguous slice. A tick copies that slice into
+    the input buffer bound to the session and runs it with I/O binding into preallocated outputs, so onnxruntime
+    neither converts a feed dictionary nor allocates outputs (about 5 us a tick less than ``session.run``).
 
     Parameters
     ----------
@@ -119,9 +123,18 @@ class OnnxGaitModel:
         self.sampling_rate_hz = float(metadata["sampling_rate_hz"])
         self.phase_definition = metadata["phase_definition"]
         self.train_config: dict[str, Any] = json.loads(metadata["train_config"])
-        self._ring = np.zeros((2 * self.window, len(self.input_channels)), dtype=np.float32)
-        self._feed = {INPUT_NAME: self._ring[None, : self.window]}
         self._outputs = list(OUTPUT_NAMES)
+        self._ring = np.zeros((2 * self.window, len(self.input_channels)), dtype=np.float32)
+        self._input = np.zeros((1, self.window, len(self.input_channels)), dtype=np.float32)
+        self._cos_sin = np.zeros((1, 4), dtype=np.float32)
+        self._logits = np.zeros((1, len(self.modes)), dtype=np.float32)
+        self._binding = self._session.io_binding()
+        for name, array, bind in (
+            (INPUT_NAME, self._input, self._binding.bind_input),
+            (OUTPUT_NAMES[0], self._cos_sin, self._binding.bind_output),
+            (OUTPUT_NAMES[1], self._logits, self._binding.bind_output),
+        ):
+            bind(name, "cpu", 0, np.float32, list(array.shape), array.ctypes.data)
         self.reset()
 
     def reset(self) -> None:
@@ -149,12 +162,12 @@ class OnnxGaitModel:
         self.last_time_s = time_s
         if self._count < self.window:
             return self.last_output
-        self._feed[INPUT_NAME] = self._ring[None, head : head + self.window]
-        cos_sin, logits = self._session.run(self._outputs, self._feed)
-        c = cos_sin[0]
+        np.copyto(self._input[0], self._ring[head : head + self.window])
+        self._session.run_with_iobinding(self._binding)
+        c = self._cos_sin[0]
         left = math.atan2(c[1], c[0]) / (2.0 * math.pi) % 1.0
         right = math.atan2(c[3], c[2]) / (2.0 * math.pi) % 1.0
-        self.last_output = (left, right, self.modes[int(logits[0].argmax())])
+        self.last_output = (left, right, self.modes[int(self._logits[0].argmax())])
         return self.last_output
 
     def predict_windows(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
