@@ -91,6 +91,11 @@ def test_folded_normaliser_gives_the_same_outputs_from_raw_inputs(window: int) -
     assert isinstance(folded.normaliser, torch.nn.Identity) and model.normaliser.is_fitted
 
 
+def test_the_networks_defaults_are_the_default_models_shape() -> None:
+    shapes = {name: tuple(value.shape) for name, value in GaitPhaseNet().state_dict().items()}
+    assert shapes == {name: tuple(value.shape) for name, value in make_model(TrainConfig()).state_dict().items()}
+
+
 def test_model_rejects_bad_shape() -> None:
     with pytest.raises(ValidationError, match="window"):
         GaitPhaseNet(window=4)

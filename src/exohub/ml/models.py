@@ -87,7 +87,8 @@ class GaitPhaseNet(nn.Module):
     n_modes
         Locomotion modes (default: :data:`~exohub.ml.data.MODES`).
     window
-        Samples per input window.
+        Samples per input window. The defaults here are :class:`~exohub.ml.training.TrainConfig`'s, the
+        default model's shape.
     channels
         Feature maps per convolution.
     recent
@@ -101,9 +102,9 @@ class GaitPhaseNet(nn.Module):
         n_inputs: int = len(INPUT_CHANNELS),
         n_modes: int = len(MODES),
         window: int = 256,
-        channels: int = 32,
+        channels: int = 48,
         recent: int = 8,
-        hidden: int = 64,
+        hidden: int = 96,
     ) -> None:
         super().__init__()
         if window < 8 or not 1 <= recent <= window or min(n_inputs, n_modes, channels, hidden) < 1:
