@@ -38,8 +38,8 @@ CONFIG_FIELDS: tuple[str, ...] = tuple(field.name for field in fields(TrainConfi
 DEFAULT_TEST_EVERY = 4
 #: Epochs of a site's fine-tuning of the final global model (:func:`personalise`), and its learning rate as a
 #: fraction of the rounds' own. Paired on one global model of six one-subject sites, 10 epochs at 0.3 scored
-#: 3.27 % phase RMSE (mean over sites) where 1 epoch at 0.1 scored 3.34 % and beat local-only training at four
-#: sites instead of two; 30 epochs at the full rate was no better (README, "Gait models", has the split checked).
+#: 3.27 % phase RMSE (root mean square over sites) against 3.34 % for 1 epoch at 0.1, and beat local-only
+#: training at four sites instead of two; 30 epochs at the full rate was no better (README, "Gait models").
 PERSONALISE_EPOCHS = 10
 PERSONALISE_LEARNING_RATE_FRACTION = 0.3
 
