@@ -172,8 +172,7 @@ def _summary(us: np.ndarray) -> dict[str, float]:
 
 
 def _reference_session(path: Path, window: int, n_channels: int) -> onnxruntime.InferenceSession:
-    """A session of ``y = 2 x`` on one ``(1, window, C)`` window, with :class:`OnnxGaitModel`'s options."""
-
+    """A session of ``y = 2 x`` on one ``(1, window, C)`` window, single-threaded like :class:`OnnxGaitModel`'s."""
     graph = helper.make_graph(
         [helper.make_node("Mul", ["x", "two"], ["y"])],
         "reference_mul",

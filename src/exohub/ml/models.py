@@ -145,7 +145,6 @@ class _RawInputDownsample(nn.Module):
 
     def __init__(self, layer: _CausalDownsample, mean: torch.Tensor, sd: torch.Tensor, length: int) -> None:
         super().__init__()
-        self.stride = layer.stride
         self.conv = copy.deepcopy(layer.conv)
         weight = layer.conv.weight.detach() / sd[None, :, None]
         shifted = weight * mean[None, :, None]
@@ -154,7 +153,7 @@ class _RawInputDownsample(nn.Module):
         self._pad = layer._left_pad(length)
         correction = torch.zeros(weight.shape[0], layer.output_length(length))
         for column in range(correction.shape[1]):
-            in_padding = self.stride * column + torch.arange(weight.shape[2]) < self._pad
+            in_padding = layer.stride * column + torch.arange(weight.shape[2]) < self._pad
             correction[:, column] = shifted[:, :, in_padding].sum(dim=(1, 2))
         self.register_buffer("correction", correction)
 
