@@ -8,15 +8,9 @@ import numpy as np
 import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pytest
 
-from exohub.web.clinic.plots import CycleCurve, TimePoint, TimeSeries
-from exohub.web.clinic.report import (
-    MAX_SESSION_ROWS,
-    OutcomeRow,
-    ProgressReport,
-    SessionRow,
-    markup,
-    render_progress_report,
-)
+from exohub.web.clinic.plot_data import CycleCurve, TimePoint, TimeSeries
+from exohub.web.clinic.report import MAX_SESSION_ROWS, markup, render_progress_report
+from exohub.web.clinic.report_data import OutcomeRow, ProgressReport, SessionRow
 
 START = dt.date(2026, 1, 12)
 GENERATED_AT = dt.datetime(2026, 5, 2, 14, 30, tzinfo=dt.UTC)
@@ -185,11 +179,11 @@ def test_rejects_bad_input(report: ProgressReport) -> None:
         dataclasses.replace(report, patient_name="  ")
     with pytest.raises(TypeError, match=r"ProgressReport.outcomes\[0\] must be a OutcomeRow, got dict"):
         dataclasses.replace(report, outcomes=({"measure": "10MWT"},))  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"SessionRow.steps must be a finite number of at least 0 or None, got -5"):
+    with pytest.raises(ValueError, match=r"SessionRow.steps must be a finite number of at least 0, got -5"):
         dataclasses.replace(report.sessions[0], steps=-5)
     with pytest.raises(TypeError, match=r"SessionRow.steps must be an int or None, got float"):
         dataclasses.replace(report.sessions[0], steps=12.5)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"OutcomeRow.latest must be a finite number or None, got nan"):
+    with pytest.raises(ValueError, match=r"OutcomeRow.latest must be a finite number, got nan"):
         dataclasses.replace(report.outcomes[0], latest=float("nan"))
     with pytest.raises(TypeError, match=r"report must be a ProgressReport, got dict"):
         render_progress_report({})  # type: ignore[arg-type]

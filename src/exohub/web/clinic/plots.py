@@ -3,15 +3,11 @@
 Each plot has one function that builds a matplotlib ``Figure`` (object API only: pyplot keeps global state and
 is not thread-safe) and two thin output functions, ``*_svg`` and ``*_png``.
 
-The SVG is made to be pasted into a page:
-
-- no XML declaration, no fixed width/height, a ``viewBox`` so it scales to its container;
-- ``role="img"``, an ``aria-label`` and a ``<title>`` that name the plot and its latest value;
-- text as ``<text>`` (searchable, read by screen readers), at least 12 units high in the ``viewBox``;
-- no ``style`` attributes or ``<style>`` element: the service's Content-Security-Policy (``default-src 'self'``)
-  blocks inline CSS, so every matplotlib style declaration becomes an SVG presentation attribute;
-- deterministic: the same input gives the same bytes (no date, no creator, ids salted with a hash of the input,
-  so two different plots on one page do not share ids).
+The SVG is made to be pasted into a page (:func:`exohub.web.clinic.inline_svg.inline_svg`: scalable, CSP-safe,
+``role="img"`` with a description that names the plot and its latest value); its text is ``<text>`` (searchable,
+read by screen readers), at least 12 units high in the ``viewBox``; and it is deterministic: the same input gives
+the same bytes (no date, no creator, ids salted with a hash of the input, so two plots on one page do not share
+ids). What the plots draw is :mod:`exohub.web.clinic.plot_data`.
 
 matplotlib reads ``rcParams`` (font sizes, SVG options) while a figure is built and saved; ``rcParams`` is
 process-global, so plots are rendered one at a time under a lock.
@@ -22,13 +18,10 @@ import hashlib
 import io
 import itertools
 import math
-import re
 import textwrap
 import threading
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -40,16 +33,24 @@ from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
+from exohub._utils._checks import check_items
+from exohub.web.clinic.inline_svg import inline_svg
+from exohub.web.clinic.plot_data import (
+    CYCLE_POINTS,
+    CycleCurve,
+    TimePoint,
+    TimeSeries,
+    format_day,
+    format_quantity,
+    sorted_points,
+)
+
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
 __all__ = [
-    "CYCLE_POINTS",
     "PNG_CYCLE_SIZE_IN",
     "PNG_SIZE_IN",
-    "CycleCurve",
-    "TimePoint",
-    "TimeSeries",
     "cycle_curves_png",
     "cycle_curves_svg",
     "session_bars_png",
@@ -57,9 +58,6 @@ __all__ = [
     "timeline_png",
     "timeline_svg",
 ]
-
-CYCLE_POINTS = 101
-"""Samples in a gait-cycle curve: 0, 1, ..., 100 % of the cycle."""
 
 # Okabe & Ito (2008), distinguishable with every common colour-vision deficiency.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -95,178 +93,13 @@ _RC: "dict[RcKeyType, Any]" = {
     "axes.axisbelow": True,
     "svg.fonttype": "none",
 }
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_SVG_NS = "http://www.w3.org/2000/svg"
-_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
-# The CSS properties matplotlib writes, all of which are also SVG presentation attributes.
-_PRESENTATION_ATTRIBUTES = frozenset(
-    {
-        "clip-path",
-        "fill",
-        "fill-opacity",
-        "fill-rule",
-        "font-family",
-        "font-size",
-        "font-style",
-        "font-weight",
-        "opacity",
-        "stroke",
-        "stroke-dasharray",
-        "stroke-dashoffset",
-        "stroke-linecap",
-        "stroke-linejoin",
-        "stroke-miterlimit",
-        "stroke-opacity",
-        "stroke-width",
-        "text-anchor",
-    }
-)
 _RENDER_LOCK = threading.Lock()
-
-
-def _check_finite(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} ({value!r}).")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be a finite number, got {value!r}.")
-    return number
-
-
-def _check_text(name: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, got {type(value).__name__} ({value!r}).")
-    return value
-
-
-def _check_day(name: str, value: Any) -> dt.date:
-    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-        raise TypeError(f"{name} must be a datetime.date (a day, not a datetime), got {type(value).__name__}.")
-    return value
-
-
-@dataclass(frozen=True)
-class TimePoint:
-    """One measurement: its day and value."""
-
-    on: dt.date
-    value: float
-
-    def __post_init__(self) -> None:
-        _check_day("TimePoint.on", self.on)
-        object.__setattr__(self, "value", _check_finite("TimePoint.value", self.value))
-
-
-@dataclass(frozen=True)
-class TimeSeries:
-    """An outcome measured over time, e.g. ``TimeSeries("Walking speed (10MWT comfortable)", "m/s", points)``.
-
-    ``threshold`` is the minimal clinically important difference (MCID), drawn at ``baseline + threshold`` (or
-    ``baseline - threshold`` when lower is better). Without a ``baseline``, the first measurement is the baseline.
-    """
-
-    title: str
-    unit: str
-    points: tuple[TimePoint, ...]
-    higher_is_better: bool = True
-    baseline: float | None = None
-    threshold: float | None = None
-
-    def __post_init__(self) -> None:
-        _check_text("TimeSeries.title", self.title)
-        _check_text("TimeSeries.unit", self.unit)
-        points = tuple(self.points)
-        for index, point in enumerate(points):
-            if not isinstance(point, TimePoint):
-                raise TypeError(f"TimeSeries.points[{index}] must be a TimePoint, got {type(point).__name__}.")
-        object.__setattr__(self, "points", points)
-        if self.baseline is not None:
-            object.__setattr__(self, "baseline", _check_finite("TimeSeries.baseline", self.baseline))
-        if self.threshold is not None:
-            threshold = _check_finite("TimeSeries.threshold", self.threshold)
-            if threshold <= 0:
-                raise ValueError(f"TimeSeries.threshold (the MCID) must be above 0, got {self.threshold!r}.")
-            object.__setattr__(self, "threshold", threshold)
-
-    @property
-    def mcid_level(self) -> float | None:
-        """The value a patient has to reach for a clinically important change, or None."""
-        baseline = self.effective_baseline
-        if self.threshold is None or baseline is None:
-            return None
-        return baseline + self.threshold if self.higher_is_better else baseline - self.threshold
-
-    @property
-    def effective_baseline(self) -> float | None:
-        """``baseline``, or the first measurement when a threshold needs one."""
-        if self.baseline is not None:
-            return self.baseline
-        if self.threshold is not None and self.points:
-            return _sorted_points(self.points)[0].value
-        return None
-
-
-@dataclass(frozen=True)
-class CycleCurve:
-    """A gait-cycle-averaged curve: mean (and SD) at 0, 1, ..., 100 % of the cycle."""
-
-    label: str
-    mean: tuple[float, ...]
-    sd: tuple[float, ...] | None = field(default=None)
-
-    def __post_init__(self) -> None:
-        if not _check_text("CycleCurve.label", self.label).strip():
-            raise ValueError("CycleCurve.label must not be empty; name the curve, e.g. 'left_hip_angle'.")
-        object.__setattr__(self, "mean", _cycle_values(f"CycleCurve.mean ({self.label})", self.mean))
-        if self.sd is not None:
-            sd = _cycle_values(f"CycleCurve.sd ({self.label})", self.sd)
-            if min(sd) < 0:
-                raise ValueError(f"CycleCurve.sd ({self.label}) must not be negative, got {min(sd)!r}.")
-            object.__setattr__(self, "sd", sd)
-
-
-def _cycle_values(name: str, values: Any) -> tuple[float, ...]:
-    checked = tuple(_check_finite(f"{name}[{index}]", value) for index, value in enumerate(values))
-    if len(checked) != CYCLE_POINTS:
-        raise ValueError(
-            f"{name} must have {CYCLE_POINTS} values (0..100 % of the gait cycle), got {len(checked)}; "
-            "resample the cycle onto 101 points."
-        )
-    return checked
-
-
-# --- text shared by the SVG title and the PDF --------------------------------------------------------------------
-
-
-def format_value(value: float) -> str:
-    """About three significant digits, never in scientific notation: 0.82, 18.4, 245, 1234."""
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g}"
-    decimals = max(0, 2 - math.floor(math.log10(abs(value))))
-    text = f"{value:.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def format_quantity(value: float, unit: str) -> str:
-    """``0.82 m/s``; a unitless value alone."""
-    return f"{format_value(value)} {unit}".strip()
-
-
-def format_day(day: dt.date) -> str:
-    """``30 Apr 2026``, whatever the process locale."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def _sorted_points(points: Sequence[TimePoint]) -> list[TimePoint]:
-    return sorted(points, key=lambda point: point.on)
 
 
 def _latest_text(title: str, unit: str, points: Sequence[TimePoint], noun: str) -> str:
     if not points:
         return f"{title}: no measurements yet"
-    ordered = _sorted_points(points)
+    ordered = sorted_points(points)
     latest = ordered[-1]
     span = f"{len(ordered)} {noun}{'s' if len(ordered) != 1 else ''}"
     if len(ordered) > 1:
@@ -371,7 +204,7 @@ def _timeline_figure(series: TimeSeries, size_in: tuple[float, float]) -> Figure
     if not series.points:
         _show_empty(axes, "No measurements yet")
         return figure
-    ordered = _sorted_points(series.points)
+    ordered = sorted_points(series.points)
     days = [_day_number(point.on) for point in ordered]
     values = [point.value for point in ordered]
     baseline, mcid = series.effective_baseline, series.mcid_level
@@ -394,7 +227,7 @@ def _session_bars_figure(title: str, unit: str, points: Sequence[TimePoint], siz
         _show_empty(axes, "No measurements yet")
         return figure
     by_day: dict[dt.date, list[float]] = {}
-    for point in _sorted_points(points):
+    for point in sorted_points(points):
         by_day.setdefault(point.on, []).append(point.value)
     days = sorted(by_day)
     gaps_days = [(later - earlier).days for earlier, later in itertools.pairwise(days)]
@@ -460,7 +293,7 @@ def _to_svg(build: "partial[Figure]", description: str, size_in: tuple[float, fl
         FigureCanvasSVG(figure)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
-    return _inline_svg(buffer.getvalue(), description)
+    return inline_svg(buffer.getvalue(), description)
 
 
 def _to_png(build: "partial[Figure]", dpi: int, size_in: tuple[float, float]) -> bytes:
@@ -472,42 +305,6 @@ def _to_png(build: "partial[Figure]", dpi: int, size_in: tuple[float, float]) ->
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
-
-
-def _inline_svg(document: str, description: str) -> str:
-    """Matplotlib's SVG document as an accessible, CSP-safe fragment for an HTML page."""
-    root = ET.fromstring(document)  # noqa: S314 - our own matplotlib output, not user-supplied XML
-    referenced = set(re.findall(r"(?:url\(#|href=\"#)([\w.-]+)", document))
-    for parent in [*root.iter()]:
-        parent.tag = parent.tag.removeprefix(f"{{{_SVG_NS}}}")
-        for child in [child for child in parent if child.tag.endswith(("}metadata", "}style"))]:
-            parent.remove(child)
-    for element in root.iter():
-        if element.get("id") not in referenced:
-            element.attrib.pop("id", None)  # figure_1, axes_1, ...: unused, and would repeat across plots on a page
-        if _XLINK_HREF in element.attrib:
-            element.set("href", element.attrib.pop(_XLINK_HREF))
-        for declaration in filter(str.strip, element.attrib.pop("style", "").split(";")):
-            name, _, value = (part.strip() for part in declaration.partition(":"))
-            if name not in _PRESENTATION_ATTRIBUTES:
-                raise RuntimeError(f"matplotlib wrote the CSS property {name!r}, which has no SVG attribute")
-            element.set(name, value)
-    for child in [child for child in root if child.tag == "defs" and len(child) == 0]:
-        root.remove(child)
-    root.attrib = {
-        "xmlns": _SVG_NS,
-        "viewBox": root.attrib["viewBox"],
-        "role": "img",
-        "aria-label": description,
-        "class": "exohub-plot",
-        # What matplotlib's <style>*{...}</style> said, as attributes every element inherits.
-        "stroke-linejoin": "round",
-        "stroke-linecap": "butt",
-    }
-    title = ET.Element("title")
-    title.text = description
-    root.insert(0, title)
-    return ET.tostring(root, encoding="unicode")
 
 
 # --- public API --------------------------------------------------------------------------------------------------
@@ -529,7 +326,7 @@ def timeline_png(series: TimeSeries, dpi: int = 150, *, size_in: tuple[float, fl
 
 def session_bars_svg(title: str, unit: str, points: Sequence[TimePoint]) -> str:
     """A per-session quantity (steps, walking time, assistance level) as bars by date, inline SVG."""
-    points = _check_points(points)
+    points = check_items("points", points, TimePoint)
     return _to_svg(
         partial(_session_bars_figure, title, unit, points), _latest_text(title, unit, points, "session"), SVG_SIZE_IN
     )
@@ -539,7 +336,7 @@ def session_bars_png(
     title: str, unit: str, points: Sequence[TimePoint], dpi: int = 150, *, size_in: tuple[float, float] = PNG_SIZE_IN
 ) -> bytes:
     """The plot of :func:`session_bars_svg` as PNG bytes, for the PDF report."""
-    return _to_png(partial(_session_bars_figure, title, unit, _check_points(points)), dpi, size_in)
+    return _to_png(partial(_session_bars_figure, title, unit, check_items("points", points, TimePoint)), dpi, size_in)
 
 
 def cycle_curves_svg(title: str, unit: str, curves: Sequence[CycleCurve], compare: Sequence[CycleCurve] = ()) -> str:
@@ -547,7 +344,7 @@ def cycle_curves_svg(title: str, unit: str, curves: Sequence[CycleCurve], compar
 
     Labels go to the legend as given, so name the session in them ("12 Mar: left hip", "30 Apr: left hip").
     """
-    curves, compare = _check_curves("curves", curves), _check_curves("compare", compare)
+    curves, compare = check_items("curves", curves, CycleCurve), check_items("compare", compare, CycleCurve)
     return _to_svg(
         partial(_cycle_curves_figure, title, unit, curves, compare),
         _cycle_text(title, curves, compare),
@@ -566,22 +363,10 @@ def cycle_curves_png(
 ) -> bytes:
     """The plot of :func:`cycle_curves_svg` as PNG bytes, for the PDF report."""
     figure = partial(
-        _cycle_curves_figure, title, unit, _check_curves("curves", curves), _check_curves("compare", compare)
+        _cycle_curves_figure,
+        title,
+        unit,
+        check_items("curves", curves, CycleCurve),
+        check_items("compare", compare, CycleCurve),
     )
     return _to_png(figure, dpi, size_in)
-
-
-def _check_points(points: Sequence[TimePoint]) -> tuple[TimePoint, ...]:
-    checked = tuple(points)
-    for index, point in enumerate(checked):
-        if not isinstance(point, TimePoint):
-            raise TypeError(f"points[{index}] must be a TimePoint, got {type(point).__name__}.")
-    return checked
-
-
-def _check_curves(name: str, curves: Sequence[CycleCurve]) -> tuple[CycleCurve, ...]:
-    checked = tuple(curves)
-    for index, curve in enumerate(checked):
-        if not isinstance(curve, CycleCurve):
-            raise TypeError(f"{name}[{index}] must be a CycleCurve, got {type(curve).__name__}.")
-    return checked

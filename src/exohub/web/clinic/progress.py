@@ -2,8 +2,8 @@
 
 Outcome timelines carry their baseline and MCID; a session's gait-cycle curves can be set beside a second one's.
 
-Turns stored rows and analysis documents into the plain data of :mod:`exohub.web.clinic.plots` and
-:mod:`exohub.web.clinic.report`; draws nothing itself.
+Turns stored rows and analysis documents into the plain data of :mod:`exohub.web.clinic.plot_data` and
+:mod:`exohub.web.clinic.report_data`; draws nothing itself.
 """
 
 from collections.abc import Sequence
@@ -23,8 +23,9 @@ from exohub.web.clinic.conditions import condition_group
 from exohub.web.clinic.mcid import find_mcid
 from exohub.web.clinic.measures import MEASURES
 from exohub.web.clinic.models import Patient, TherapySession
-from exohub.web.clinic.plots import CycleCurve, TimePoint, TimeSeries
-from exohub.web.clinic.report import OutcomeRow, ProgressReport, SessionRow, render_progress_report
+from exohub.web.clinic.plot_data import CycleCurve, TimePoint, TimeSeries
+from exohub.web.clinic.report import render_progress_report
+from exohub.web.clinic.report_data import OutcomeRow, ProgressReport, SessionRow
 from exohub.web.database import utcnow
 
 SESSION_UNITS = {"steps": "steps", "walking_time_min": "min", "up_time_min": "min", "assistance_level_pct": "%"}

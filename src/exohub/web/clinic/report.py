@@ -1,8 +1,8 @@
 """The patient's PDF progress report (A4, reportlab Platypus).
 
-One page flow: header, patient, outcomes table, plots two per row, sessions table (most recent first), the
-gait-cycle curves of the latest session; every page carries "Page N of M — generated <date> by <name> — exohub"
-and a confidentiality line.
+What it shows is :class:`~exohub.web.clinic.report_data.ProgressReport`. One page flow: header, patient, outcomes
+table, plots two per row, sessions table (most recent first), the gait-cycle curves of the latest session; every
+page carries "Page N of M — generated <date> by <name> — exohub" and a confidentiality line.
 
 Text is set in DejaVu Sans (shipped with matplotlib), which covers Latin, Greek and Cyrillic. No font with CJK
 glyphs ships in the packages exohub depends on, so Chinese, Japanese and Korean runs in user text are set in
@@ -15,11 +15,9 @@ system without any CJK font.
 import datetime as dt
 import functools
 import io
-import math
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -45,21 +43,11 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
     TableStyle,
 )
 
-from exohub.web.clinic.plots import (
-    PNG_CYCLE_SIZE_IN,
-    PNG_SIZE_IN,
-    CycleCurve,
-    TimePoint,
-    TimeSeries,
-    cycle_curves_png,
-    format_day,
-    format_quantity,
-    format_value,
-    session_bars_png,
-    timeline_png,
-)
+from exohub.web.clinic.plot_data import TimePoint, format_day, format_quantity, format_value
+from exohub.web.clinic.plots import PNG_CYCLE_SIZE_IN, PNG_SIZE_IN, cycle_curves_png, session_bars_png, timeline_png
+from exohub.web.clinic.report_data import OutcomeRow, ProgressReport
 
-__all__ = ["MAX_SESSION_ROWS", "OutcomeRow", "ProgressReport", "SessionRow", "render_progress_report"]
+__all__ = ["MAX_SESSION_ROWS", "render_progress_report"]
 
 MAX_SESSION_ROWS = 30
 """Sessions listed in the table; older ones are counted, not listed."""
@@ -86,137 +74,6 @@ _CJK = re.compile(f"{_CJK_CHAR}+(?:[ \u3000]+{_CJK_CHAR}+)*")
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 _FONT_LOCK = threading.Lock()
-
-
-# --- input -------------------------------------------------------------------------------------------------------
-
-
-def _check_type(name: str, value: Any, types: type | tuple[type, ...], allowed: str) -> None:
-    if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
-        raise TypeError(f"{name} must be {allowed}, got bool ({value!r}).")
-    if not isinstance(value, types):
-        raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} ({value!r}).")
-
-
-def _check_optional_number(name: str, value: Any, *, minimum: float | None = None) -> None:
-    if value is None:
-        return
-    _check_type(name, value, (int, float), "a number or None")
-    if not math.isfinite(value) or (minimum is not None and value < minimum):
-        limit = "" if minimum is None else f" of at least {minimum:g}"
-        raise ValueError(f"{name} must be a finite number{limit} or None, got {value!r}.")
-
-
-def _check_day(name: str, value: Any, *, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-        raise TypeError(f"{name} must be a datetime.date (a day), got {type(value).__name__} ({value!r}).")
-
-
-def _check_rows(name: str, rows: Any, row_type: type) -> tuple[Any, ...]:
-    checked = tuple(rows)
-    for index, row in enumerate(checked):
-        if not isinstance(row, row_type):
-            raise TypeError(f"{name}[{index}] must be a {row_type.__name__}, got {type(row).__name__}.")
-    return checked
-
-
-@dataclass(frozen=True)
-class OutcomeRow:
-    """One outcome measure: first and latest value and the caller's interpretation of the change."""
-
-    measure: str
-    unit: str
-    baseline_date: dt.date | None
-    baseline: float | None
-    latest_date: dt.date | None
-    latest: float | None
-    change_text: str
-
-    def __post_init__(self) -> None:
-        for name in ("measure", "unit", "change_text"):
-            _check_type(f"OutcomeRow.{name}", getattr(self, name), str, "a str")
-        _check_day("OutcomeRow.baseline_date", self.baseline_date, optional=True)
-        _check_day("OutcomeRow.latest_date", self.latest_date, optional=True)
-        _check_optional_number("OutcomeRow.baseline", self.baseline)
-        _check_optional_number("OutcomeRow.latest", self.latest)
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    """One therapy session as listed in the report."""
-
-    on: dt.date
-    device: str
-    duration_min: float | None
-    steps: int | None
-    walking_time_s: float | None
-    cadence_steps_per_min: float | None
-    assistance: str
-
-    def __post_init__(self) -> None:
-        _check_day("SessionRow.on", self.on)
-        _check_type("SessionRow.device", self.device, str, "a str")
-        _check_type("SessionRow.assistance", self.assistance, str, "a str")
-        if self.steps is not None:
-            _check_type("SessionRow.steps", self.steps, int, "an int or None")
-        _check_optional_number("SessionRow.steps", self.steps, minimum=0)
-        _check_optional_number("SessionRow.duration_min", self.duration_min, minimum=0)
-        _check_optional_number("SessionRow.walking_time_s", self.walking_time_s, minimum=0)
-        _check_optional_number("SessionRow.cadence_steps_per_min", self.cadence_steps_per_min, minimum=0)
-
-
-@dataclass(frozen=True)
-class ProgressReport:
-    """Everything the PDF shows; the caller (the clinic service) gathers it, this module only lays it out."""
-
-    clinic: str
-    patient_name: str
-    date_of_birth: dt.date
-    sex: str
-    condition: str
-    affected_side: str
-    goals: str
-    generated_at: dt.datetime
-    generated_by: str
-    outcomes: tuple[OutcomeRow, ...]
-    sessions: tuple[SessionRow, ...]
-    series: tuple[TimeSeries, ...]
-    cycle_title: str | None = None
-    cycle_curves: tuple[CycleCurve, ...] = ()
-    cycle_unit: str = "deg"
-    record_number: str | None = None
-    """The clinic's medical record number: printed beside the name on every page, so a page stays identifiable
-    whatever the viewer's fonts (a name in a script the viewer cannot draw prints blank)."""
-
-    def __post_init__(self) -> None:
-        for name in ("clinic", "patient_name", "sex", "condition", "affected_side", "goals", "generated_by"):
-            _check_type(f"ProgressReport.{name}", getattr(self, name), str, "a str")
-        if not self.patient_name.strip():
-            raise ValueError("ProgressReport.patient_name must not be empty: the report has to name its patient.")
-        _check_day("ProgressReport.date_of_birth", self.date_of_birth)
-        _check_type("ProgressReport.generated_at", self.generated_at, dt.datetime, "a datetime.datetime")
-        if self.date_of_birth > self.generated_at.date():
-            raise ValueError(
-                f"ProgressReport.date_of_birth must not be after the report date {self.generated_at.date()}, "
-                f"got {self.date_of_birth}."
-            )
-        if self.cycle_title is not None:
-            _check_type("ProgressReport.cycle_title", self.cycle_title, str, "a str or None")
-        _check_type("ProgressReport.cycle_unit", self.cycle_unit, str, "a str")
-        object.__setattr__(self, "outcomes", _check_rows("ProgressReport.outcomes", self.outcomes, OutcomeRow))
-        object.__setattr__(self, "sessions", _check_rows("ProgressReport.sessions", self.sessions, SessionRow))
-        object.__setattr__(self, "series", _check_rows("ProgressReport.series", self.series, TimeSeries))
-        curves = _check_rows("ProgressReport.cycle_curves", self.cycle_curves, CycleCurve)
-        object.__setattr__(self, "cycle_curves", curves)
-
-    @property
-    def age_years(self) -> int:
-        """The patient's age in whole years on the day the report was generated."""
-        on = self.generated_at.date()
-        born = self.date_of_birth
-        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 # --- text --------------------------------------------------------------------------------------------------------
