@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exohub._utils._checks import check_day, check_finite, check_instance, check_items, check_option, validate_type
+from exohub._utils._checks import check_day, check_finite_number, check_instance, check_items, check_option
 
 
 def test_check_option_returns_an_allowed_value() -> None:
@@ -29,10 +29,10 @@ def test_check_option_accepts_exactly_the_allowed(value: str, allowed: list[str]
             check_option("p", value, allowed)
 
 
-def test_validate_type_message_names_the_types() -> None:
-    assert validate_type(3.0, (int, float), "sampling_rate_hz") == 3.0
-    with pytest.raises(TypeError, match="sampling_rate_hz must be an instance of int or float, got str instead"):
-        validate_type("200", (int, float), "sampling_rate_hz")
+def test_check_instance_message_names_what_is_allowed_and_what_came() -> None:
+    assert check_instance("sampling_rate_hz", 3.0, (int, float), "a number") == 3.0
+    with pytest.raises(TypeError, match=r"sampling_rate_hz must be a number, got str \('200'\)\."):
+        check_instance("sampling_rate_hz", "200", (int, float), "a number")
 
 
 def test_check_instance_refuses_a_bool_unless_listed() -> None:
@@ -47,17 +47,17 @@ def test_check_instance_refuses_a_bool_unless_listed() -> None:
 @given(st.floats(allow_nan=True, allow_infinity=True) | st.integers(min_value=-(10**6), max_value=10**6))
 def test_check_finite_accepts_exactly_the_finite_numbers_above_the_minimum(value: float) -> None:
     if math.isfinite(value) and value >= 0:
-        assert check_finite("speed_m_per_s", value, minimum=0) == float(value)
+        assert check_finite_number("speed_m_per_s", value, minimum=0) == float(value)
     else:
         with pytest.raises(ValueError, match=r"speed_m_per_s must be a finite number of at least 0, got "):
-            check_finite("speed_m_per_s", value, minimum=0)
+            check_finite_number("speed_m_per_s", value, minimum=0)
 
 
 def test_check_finite_refuses_what_is_not_a_number() -> None:
-    assert check_finite("value", np.float32(1.5)) == 1.5
+    assert check_finite_number("value", np.float32(1.5)) == 1.5
     for value in ("1.5", None, False):
         with pytest.raises(TypeError, match=r"value must be a number, got "):
-            check_finite("value", value)
+            check_finite_number("value", value)
 
 
 def test_check_day_refuses_a_datetime() -> None:

@@ -20,14 +20,6 @@ def check_option(parameter: str, value: T, allowed: Iterable[T]) -> T:
     return value
 
 
-def validate_type(value: Any, types: type | tuple[type, ...], name: str) -> Any:
-    """Return ``value`` if it is an instance of ``types``, else raise a ``TypeError`` naming it."""
-    if not isinstance(value, types):
-        expected = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
-        raise TypeError(f"{name} must be an instance of {expected}, got {type(value).__name__} instead.")
-    return value
-
-
 def check_instance(parameter: str, value: Any, types: type | tuple[type, ...], allowed: str) -> Any:
     """Return ``value`` if it is an instance of ``types``, else raise a ``TypeError`` saying ``allowed`` in words.
 
@@ -45,7 +37,7 @@ def _number(parameter: str, value: Any) -> float:
     return float(value)
 
 
-def check_finite(parameter: str, value: Any, *, minimum: float | None = None) -> float:
+def check_finite_number(parameter: str, value: Any, *, minimum: float | None = None) -> float:
     """Return ``value`` as a float if it is a finite number (at least ``minimum``), else raise naming the parameter.
 
     A non-number (or a bool) raises ``TypeError``; NaN, infinity or a number below ``minimum`` raise ``ValueError``.

@@ -17,7 +17,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from exohub._utils._checks import check_sampling_rate, validate_type
+from exohub._utils._checks import check_instance, check_sampling_rate
 from exohub.exceptions import ValidationError
 from exohub.signals._quality_runs import (
     _CHUNK,
@@ -178,7 +178,7 @@ class SignalQualityAssessment(BaseAlgorithm):
         self.snr_window_s = snr_window_s
 
     def _check(self, data: pd.DataFrame, sampling_rate_hz: float) -> np.ndarray:
-        validate_type(data, pd.DataFrame, "data")
+        check_instance("data", data, pd.DataFrame, "a pandas DataFrame")
         rate = check_sampling_rate(sampling_rate_hz)
         for name in ("flat_line_min_s", "spike_threshold", "spike_window_s", "snr_window_s"):
             value = getattr(self, name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from exohub._utils._checks import check_sampling_rate, validate_type
+from exohub._utils._checks import check_instance, check_sampling_rate
 from exohub.exceptions import ValidationError
 from exohub.signals.channels import parse_channel
 from exohub.signals.preprocessing._apply_sos import check_finite
@@ -18,7 +18,7 @@ def check_emg_data(data: pd.DataFrame, sampling_rate_hz: float | None = None, *,
     numeric and finite, and the index must be increasing time in seconds. ``finite=False`` leaves NaN/inf to the
     caller (an IIR filter finds them in its state: :func:`~exohub.signals.preprocessing._apply_sos.apply_sos`).
     """
-    validate_type(data, pd.DataFrame, "data")
+    check_instance("data", data, pd.DataFrame, "a pandas DataFrame")
     if data.shape[0] < 2 or data.shape[1] == 0:
         raise ValidationError(f"EMG data needs at least 2 samples and 1 channel, got shape {data.shape}.")
     for column in data.columns:

@@ -9,7 +9,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
-from exohub._utils._checks import check_option, validate_type
+from exohub._utils._checks import check_instance, check_option
 from exohub.exceptions import ExohubWarning, ValidationError
 from exohub.signals.base import BaseAlgorithm
 from exohub.signals.channels import channel_name
@@ -263,7 +263,7 @@ def compute_joint_angles(
     DataFrame
         Indexed by ``time_s``: angles (rad) and angular velocities (rad/s), named by the channel convention.
     """
-    validate_type(recording, Recording, "recording")
+    check_instance("recording", recording, Recording, "an exohub Recording")
     for joint in joints:
         check_option("joints", joint, JOINTS)
     if "hip" in joints:

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from exohub._utils._checks import check_positive, validate_type
+from exohub._utils._checks import check_instance, check_positive
 from exohub.exceptions import ExohubWarning, ValidationError
 from exohub.signals.consts import AXES
 
@@ -37,7 +37,7 @@ def check_imu_frame(data: pd.DataFrame, *, name: str) -> np.ndarray:
 
     ``name`` names the sensor in the messages (``"proximal"``, ``"left_thigh"``).
     """
-    validate_type(data, pd.DataFrame, name)
+    check_instance(name, data, pd.DataFrame, "a pandas DataFrame")
     missing = [column for column in IMU_COLUMNS if column not in data.columns]
     if missing:
         raise ValidationError(

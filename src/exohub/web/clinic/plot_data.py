@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from exohub._utils._checks import check_day, check_finite, check_instance, check_items
+from exohub._utils._checks import check_day, check_finite_number, check_instance, check_items
 
 __all__ = ["CYCLE_POINTS", "CycleCurve", "TimePoint", "TimeSeries", "format_day", "format_quantity", "format_value"]
 
@@ -30,7 +30,7 @@ class TimePoint:
 
     def __post_init__(self) -> None:
         check_day("TimePoint.on", self.on)
-        object.__setattr__(self, "value", check_finite("TimePoint.value", self.value))
+        object.__setattr__(self, "value", check_finite_number("TimePoint.value", self.value))
 
 
 def sorted_points(points: Sequence[TimePoint]) -> list[TimePoint]:
@@ -58,9 +58,9 @@ class TimeSeries:
         check_instance("TimeSeries.unit", self.unit, str, "a str")
         object.__setattr__(self, "points", check_items("TimeSeries.points", self.points, TimePoint))
         if self.baseline is not None:
-            object.__setattr__(self, "baseline", check_finite("TimeSeries.baseline", self.baseline))
+            object.__setattr__(self, "baseline", check_finite_number("TimeSeries.baseline", self.baseline))
         if self.threshold is not None:
-            threshold = check_finite("TimeSeries.threshold", self.threshold)
+            threshold = check_finite_number("TimeSeries.threshold", self.threshold)
             if threshold <= 0:
                 raise ValueError(f"TimeSeries.threshold (the MCID) must be above 0, got {self.threshold!r}.")
             object.__setattr__(self, "threshold", threshold)
@@ -103,7 +103,7 @@ class CycleCurve:
 
 
 def _cycle_values(name: str, values: Any) -> tuple[float, ...]:
-    checked = tuple(check_finite(f"{name}[{index}]", value) for index, value in enumerate(values))
+    checked = tuple(check_finite_number(f"{name}[{index}]", value) for index, value in enumerate(values))
     if len(checked) != CYCLE_POINTS:
         raise ValueError(
             f"{name} must have {CYCLE_POINTS} values (0..100 % of the gait cycle), got {len(checked)}; "

@@ -7,7 +7,7 @@ Each checks its fields when built, so a report never starts from a wrong value.
 import datetime as dt
 from dataclasses import dataclass
 
-from exohub._utils._checks import check_day, check_finite, check_instance, check_items
+from exohub._utils._checks import check_day, check_finite_number, check_instance, check_items
 from exohub.web.clinic.plot_data import CycleCurve, TimeSeries
 
 __all__ = ["OutcomeRow", "ProgressReport", "SessionRow"]
@@ -33,7 +33,7 @@ class OutcomeRow:
                 check_day(f"OutcomeRow.{name}", getattr(self, name))
         for name in ("baseline", "latest"):
             if getattr(self, name) is not None:
-                check_finite(f"OutcomeRow.{name}", getattr(self, name))
+                check_finite_number(f"OutcomeRow.{name}", getattr(self, name))
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class SessionRow:
             check_instance("SessionRow.steps", self.steps, int, "an int or None")
         for name in ("steps", "duration_min", "walking_time_s", "cadence_steps_per_min"):
             if getattr(self, name) is not None:
-                check_finite(f"SessionRow.{name}", getattr(self, name), minimum=0)
+                check_finite_number(f"SessionRow.{name}", getattr(self, name), minimum=0)
 
 
 @dataclass(frozen=True)
