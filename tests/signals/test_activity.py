@@ -90,7 +90,7 @@ def test_up_time_is_unknown_without_angles_of_both_sides() -> None:
     [
         ({"sitting_hip_flexion_deg": 0.0}, "sitting_hip_flexion_deg must be a finite positive number, got 0.0"),
         ({"sitting_hip_flexion_deg": 200.0}, r"sitting_hip_flexion_deg must be an angle in \(0, 180\)"),
-        ({"min_posture_s": -1.0}, "min_posture_s must be a finite number of seconds >= 0, got -1.0"),
+        ({"min_posture_s": -1.0}, "min_posture_s must be a finite number of at least 0, got -1.0"),
     ],
 )
 def test_up_time_rejects_bad_parameters(kwargs, match) -> None:

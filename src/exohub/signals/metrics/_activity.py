@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from exohub._utils._checks import check_positive
+from exohub._utils._checks import check_finite_number, check_positive
 from exohub.signals.channels import parse_channel
 from exohub.signals.consts import SIDES
 from exohub.signals.recording import Recording
@@ -84,7 +84,7 @@ def compute_up_time(
     (the pelvis tilts only 10-20 degrees), so it is not used.
     """
     flexion_deg = _check_angle_deg("sitting_hip_flexion_deg", sitting_hip_flexion_deg)
-    min_posture_s = _check_non_negative("min_posture_s", min_posture_s)
+    min_posture_s = check_finite_number("min_posture_s", min_posture_s, minimum=0)
     found = _posture_angles(recording)
     if isinstance(found, str):
         return UpTime(None, None, None, None, source=found)
@@ -240,13 +240,4 @@ def _check_angle_deg(parameter: str, value: Any) -> float:
     number = check_positive(parameter, value)
     if number >= 180.0:
         raise ValueError(f"{parameter} must be an angle in (0, 180) degrees, got {value!r}.")
-    return number
-
-
-def _check_non_negative(parameter: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{parameter} must be a number of seconds, got {type(value).__name__}.")
-    number = float(value)
-    if not math.isfinite(number) or number < 0:
-        raise ValueError(f"{parameter} must be a finite number of seconds >= 0, got {value!r}.")
     return number
