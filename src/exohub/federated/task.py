@@ -39,7 +39,8 @@ DEFAULT_TEST_EVERY = 4
 #: Epochs of a site's fine-tuning of the final global model (:func:`personalise`), and its learning rate as a
 #: fraction of the rounds' own. Paired on one global model of six one-subject sites, 10 epochs at 0.3 scored
 #: 3.27 % phase RMSE (root mean square over sites) against 3.34 % for 1 epoch at 0.1, and beat local-only
-#: training at four sites instead of two; 30 epochs at the full rate was no better (README, "Gait models").
+#: training at four sites instead of two; 30 epochs at the full rate was no better (docs/measurements.md,
+#: "Federated training").
 PERSONALISE_EPOCHS = 10
 PERSONALISE_LEARNING_RATE_FRACTION = 0.3
 
