@@ -22,6 +22,11 @@ How
        against the goal. Non-2xx responses or socket errors fail the run (exit status 1). Each row also
        gives the CPU time per request of the server processes and of PostgreSQL (from /proc), and the
        share of the CPUs that unrelated processes took meanwhile: above 10% the figures are suspect.
+    6. Just before each load, the script times a fixed single-threaded workload (JSON round trips of a
+       50-item page, best of 5) pinned to each CPU in turn (``calib ms``, one figure per CPU). On this
+       project's virtual machine one vCPU at a time is about 1.8x slower than the other, which one changes
+       within seconds, and the machine as a whole changes by about 1.5x from day to day: read the figures of
+       different runs alongside it.
 
     wrk keeps every connection busy (a closed loop), so the mean latency is connections / throughput
     (Little's law): with 50 connections, p99 <= 100 ms needs well over 500 req/s, not just 300.
@@ -121,6 +126,7 @@ class WrkResult:
     postgres_cpu_ms_per_request: float | None = None
     wrk_cpu_pct: float | None = None
     other_cpu_pct: float | None = None
+    calibration_ms: tuple[float, ...] = ()
     measured_at: str = ""
 
     @property
@@ -395,6 +401,34 @@ def check_endpoint(base_url: str, endpoint: Endpoint, token: str) -> int:
     return len(page["items"])
 
 
+def calibration_ms(repeats: int = 5, round_trips: int = 200) -> tuple[float, ...]:
+    """Per CPU this process may use, the best-of-``repeats`` milliseconds of a fixed single-threaded workload.
+
+    The workload is JSON round trips of a 50-item page. It runs pinned to each CPU in turn: on this project's
+    virtual machine one vCPU at a time runs it about 1.8x slower than the other, and which one changes within
+    seconds, so one figure for the machine would say little.
+    """
+    items = [
+        {"id": i, "name": f"Bench Organisation {i:04d}", "country_code": "JP", "city": f"City {i}"} for i in range(50)
+    ]
+    page = {"items": items, "total": 250, "limit": 50, "offset": 0}
+    allowed = os.sched_getaffinity(0)
+    timings = []
+    try:
+        for cpu in sorted(allowed):
+            os.sched_setaffinity(0, {cpu})
+            best_s = float("inf")
+            for _ in range(repeats):
+                start = time.perf_counter()
+                for _ in range(round_trips):
+                    json.loads(json.dumps(page))
+                best_s = min(best_s, time.perf_counter() - start)
+            timings.append(round(1000 * best_s, 2))
+    finally:
+        os.sched_setaffinity(0, allowed)
+    return tuple(timings)
+
+
 # wrk ---------------------------------------------------------------------------------------------------
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -470,7 +504,7 @@ def git_revision() -> dict[str, str | bool]:
 def print_table(results: list[WrkResult]) -> None:
     header = (
         f"{'endpoint':<14} {'workers':>7} {'conns':>5} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
-        f"{'non-2xx':>7} {'errors':>6} {'srv cpu':>7} {'pg cpu':>6} {'other%':>6}  goal"
+        f"{'non-2xx':>7} {'errors':>6} {'srv cpu':>7} {'pg cpu':>6} {'other%':>6} {'calib ms':>9}  goal"
     )
     print(f"\n{header}\n{'-' * len(header)}")
     for r in results:
@@ -481,16 +515,18 @@ def print_table(results: list[WrkResult]) -> None:
             "-" if v is None else f"{v:.2f}"
             for v in (r.server_cpu_ms_per_request, r.postgres_cpu_ms_per_request, r.other_cpu_pct)
         )
+        calibration = "/".join(f"{ms:.0f}" for ms in r.calibration_ms) or "-"
         print(
             f"{r.endpoint:<14} {r.workers:>7} {r.connections:>5} {r.requests_per_s:>8.1f} {r.p50_ms:>8.2f} "
             f"{r.p90_ms:>8.2f} {r.p99_ms:>8.2f} {r.non_2xx:>7} {r.socket_errors:>6} {server_cpu:>7} {db_cpu:>6} "
-            f"{other:>6}  {verdict}"
+            f"{other:>6} {calibration:>9}  {verdict}"
         )
     print(
         f"\ngoal: >= {GOAL_REQUESTS_PER_S:.0f} req/s and p99 <= {GOAL_P99_MS:.0f} ms per endpoint. "
         "srv cpu / pg cpu: CPU ms per request used by the server processes / by PostgreSQL (its backends, "
         "including connections opened and closed meanwhile); other%: share of the machine's CPU taken by "
-        "unrelated processes during the run."
+        "unrelated processes during the run; calib ms: per CPU, the time of a fixed workload just before the run "
+        "(lower is faster)."
     )
     busy = [r for r in results if (r.other_cpu_pct or 0) > OTHER_CPU_WARNING_PCT]
     if busy:
@@ -588,6 +624,7 @@ def measure(server: Server, endpoint: Endpoint, token: str, args: argparse.Names
         f"wrk: {endpoint.name} ({items} items/page), {workers} worker(s), {args.connections} connections, "
         f"{args.duration:g} s ..."
     )
+    calibration = calibration_ms()
     before = CpuSnapshot.take()
     output = run_wrk(url, token, duration_s=args.duration, **load)
     use = cpu_use(before, CpuSnapshot.take(), server.process.pid)
@@ -602,12 +639,13 @@ def measure(server: Server, endpoint: Endpoint, token: str, args: argparse.Names
         result,
         wrk_cpu_pct=use.share_pct(use.wrk_s),
         other_cpu_pct=use.share_pct(use.other_s),
+        calibration_ms=calibration,
         measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     print(
         f"  {result.requests_per_s:.1f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms; CPU per "
         f"request: server {result.server_cpu_ms_per_request} ms, PostgreSQL {result.postgres_cpu_ms_per_request} ms; "
-        f"CPU share of wrk {result.wrk_cpu_pct}%, of other processes {result.other_cpu_pct}%"
+        f"CPU share of wrk {result.wrk_cpu_pct}%, of other processes {result.other_cpu_pct}%; calib {calibration} ms"
     )
     if not result.clean:
         print(f"  ERRORS: {result.non_2xx} non-2xx, {result.socket_errors} socket errors\n{output}")
