@@ -78,3 +78,12 @@ def test_policy_raises_assistance_while_range_of_motion_is_short_and_lowers_it_a
 def test_adaptation_needs_targets() -> None:
     with pytest.raises(ValidationError, match="one AssistAsNeeded and one target_rom_rad per profile"):
         AssistancePolicy((TorqueProfile.hip("left_hip"),), adaptation=(AssistAsNeeded(),))
+
+
+def test_policy_refuses_what_is_not_a_torque_profile_and_impossible_targets() -> None:
+    for profiles in ((), ("left_hip",), (TorqueProfile.hip("left_hip"), None)):
+        with pytest.raises(ValidationError, match="one TorqueProfile per joint"):
+            AssistancePolicy(profiles)
+    for target in (float("nan"), -0.1, 10.0):
+        with pytest.raises(ValidationError, match=r"target_rom_rad\[0\] must be a number in \[0.0, 3.14"):
+            AssistancePolicy((TorqueProfile.hip("left_hip"),), adaptation=(AssistAsNeeded(),), target_rom_rad=(target,))

@@ -91,6 +91,8 @@ def test_oscillator_skips_bad_samples_and_reset_forgets():
         ({"anchor_event": "heel_strike"}, "anchor_event"),
         ({"anchor_weight": 0.0}, "anchor_weight"),
         ({"anchor_phase": math.nan}, "anchor_phase"),
+        ({"frequency_anchor_weight": math.nan}, "frequency_anchor_weight"),
+        ({"frequency_anchor_weight": 1.5}, "frequency_anchor_weight"),
     ],
 )
 def test_oscillator_refuses_bad_parameters(changes, message):

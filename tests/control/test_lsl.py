@@ -48,11 +48,14 @@ def _name() -> str:
     return f"exohub-test-{uuid.uuid4().hex[:10]}"
 
 
-def _sensor_outlet(pylsl, name, labels=LABELS):
+def _sensor_outlet(pylsl, name, labels=LABELS, units=None):
     info = pylsl.StreamInfo(name, "Kinematics", len(labels), 0.0, pylsl.cf_double64, name)
     channels = info.desc().append_child("channels")
     for label in labels:
-        channels.append_child("channel").append_child_value("label", label)
+        channel = channels.append_child("channel")
+        channel.append_child_value("label", label)
+        if units and label in units:
+            channel.append_child_value("unit", units[label])
     return pylsl.StreamOutlet(info)
 
 
@@ -172,6 +175,19 @@ def test_stream_without_the_needed_channels_names_them(pylsl) -> None:
     del outlet
 
 
+def test_channels_declaring_another_unit_are_refused_and_the_expected_ones_accepted(pylsl) -> None:
+    name = _name()
+    outlet = _sensor_outlet(pylsl, name, units={"left_hip_angle": "degrees", "left_hip_velocity": "rad/s"})
+    with pytest.raises(ValidationError, match="channel 'left_hip_angle' is in 'degrees'; exohub reads it as angle_rad"):
+        LslSensorInlet(name, CHANNELS, joints=JOINTS)
+    del outlet
+    name = _name()
+    units = {"left_hip_angle": "rad", "left_hip_velocity": "rad/s", "left_hip_motor_temp_c": "degC"}
+    outlet = _sensor_outlet(pylsl, name, units=units)
+    LslSensorInlet(name, CHANNELS, joints=JOINTS).close()
+    del outlet
+
+
 @pytest.mark.parametrize(
     ("channels", "message"),
     [
@@ -234,7 +250,7 @@ def test_session_on_a_stream_that_stops_reaches_the_safe_state(pylsl) -> None:
         device = LslDevice(profile, inlet, commands, rate_hz=500.0)
         result = run_session(device, duration_s=0.2, clock=SimulatedClock())
         n_ticks = result.data.shape[0]
-        assert n_ticks == 100 and commands.n_pushed == n_ticks
+        assert n_ticks == 100 and commands.n_pushed == n_ticks + 1  # every tick, then zero torque at the end
         np.testing.assert_array_equal(result.column("left_hip_angle_rad"), 0.2)
         assert [event.kind for event in result.faults] == ["sensor_stale"]
         assert result.faults[0].time_s <= 0.02 + 0.002  # real age of the one sample is added

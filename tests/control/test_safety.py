@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from exohub.control.profiles import DeviceProfile, JointLimits, PatientJointSettings, PatientSettings
-from exohub.control.safety import FaultKind, SafetySupervisor, SensorFrame
+from exohub.control.safety import COLDEST_READING_C, FaultKind, SafetySupervisor, SensorFrame
 from exohub.exceptions import SafetyViolation, ValidationError
 
 PERIOD_S = 0.001
@@ -121,6 +121,10 @@ FAULTS = [
     (FaultKind.BATTERY_TEMPERATURE, {"battery_temp_c": 70.0}),
     (FaultKind.SENSOR_INVALID, {"angle_rad": float("nan")}),
     (FaultKind.SENSOR_INVALID, {"skin_temp_c": float("inf")}),
+    (FaultKind.SENSOR_INVALID, {"motor_temp_c": -float("inf")}),
+    (FaultKind.SENSOR_INVALID, {"skin_temp_c": -300.0}),
+    (FaultKind.SENSOR_INVALID, {"battery_temp_c": -float("inf")}),
+    (FaultKind.SENSOR_INVALID, {"battery_temp_c": float("nan")}),
 ]
 
 
@@ -168,6 +172,88 @@ def test_stale_sensors_lost_link_overruns_and_a_bad_command_are_faults() -> None
     bench.sensors.sample_time_s = bench.sensors.link_time_s = bench.t_s
     bench.supervisor.step(bench.t_s, bench.sensors, np.array([1.0, 1.0]), overrun=True)
     assert bench.supervisor.fault.kind == FaultKind.LOOP_OVERRUN
+
+
+@pytest.mark.parametrize(
+    ("stamp", "lead_s", "kind", "detail"),
+    [
+        ("sample_time_s", 1.0, FaultKind.SENSOR_STALE, "ahead of the loop clock"),
+        ("sample_time_s", math.inf, FaultKind.SENSOR_STALE, "ahead of the loop clock"),
+        ("sample_time_s", math.nan, FaultKind.SENSOR_STALE, "no valid time stamp"),
+        ("link_time_s", 100.0, FaultKind.COMMUNICATION_LOSS, "ahead of the loop clock"),
+        ("link_time_s", -math.inf, FaultKind.COMMUNICATION_LOSS, "inf s old"),
+    ],
+)
+def test_time_stamps_ahead_of_the_loop_clock_or_not_finite_are_faults(stamp, lead_s, kind, detail) -> None:
+    bench = Bench()
+    bench.tick()
+    setattr(bench.sensors, stamp, bench.t_s + lead_s)  # a device clock running ahead would defeat the age checks
+    bench.t_s += PERIOD_S
+    out = bench.supervisor.step(bench.t_s, bench.sensors, np.array([5.0, 5.0]))
+    assert bench.supervisor.fault.kind == kind and detail in bench.supervisor.fault.detail
+    np.testing.assert_array_equal(out, [0.0, 0.0])
+
+
+def test_a_stamp_less_than_a_tick_ahead_is_accepted() -> None:
+    bench = Bench()
+    bench.tick()
+    bench.tick(sample_time_s=bench.t_s + 1.5 * PERIOD_S)  # Bench.tick advances t_s by one period first
+    assert not bench.supervisor.latched
+
+
+def test_a_command_of_the_wrong_shape_is_a_fault_and_a_frame_of_the_wrong_shape_is_refused() -> None:
+    for command in (np.array([12.0]), np.zeros((2, 1)), [5.0, 5.0]):
+        bench = Bench()
+        bench.tick()
+        bench.t_s += PERIOD_S
+        bench.sensors.sample_time_s = bench.sensors.link_time_s = bench.t_s
+        out = bench.supervisor.step(bench.t_s, bench.sensors, command)
+        assert bench.supervisor.fault.kind == FaultKind.COMMAND_INVALID, command
+        np.testing.assert_array_equal(out, [0.0, 0.0])
+    bench = Bench()
+    with pytest.raises(ValidationError, match=r"the sensor frame has 3 angles.*test hip exo has 2 joints"):
+        bench.supervisor.step(0.001, SensorFrame(3), np.zeros(2))
+
+
+def test_a_reset_ramps_the_command_up_from_the_safe_state() -> None:
+    bench = Bench(safe_ramp_s=0.01)
+    bench.tick((10.0, -10.0))
+    bench.tick(angle_rad=2.0)
+    for _ in range(20):
+        bench.tick()
+    # the session resets inside a tick, just before that tick's step: the ramp's first tick is the reset's
+    bench.supervisor.reset(bench.t_s + PERIOD_S, bench.sensors, authorised_by="therapist.jp")
+    outputs = [bench.tick((10.0, -10.0))[0] for _ in range(12)]
+    np.testing.assert_allclose(outputs[:10], 10.0 * np.arange(1, 11) / 10, atol=1e-9)
+    assert outputs[-1] == 10.0
+
+
+def test_the_safe_ramp_never_exceeds_its_start_when_the_clock_goes_back() -> None:
+    bench = Bench(safe_ramp_s=0.05)
+    bench.tick((5.0, -5.0))
+    bench.tick(angle_rad=2.0)
+    out = bench.supervisor.step(-1.0, bench.sensors, np.array([5.0, -5.0]))
+    assert np.all(np.abs(out) <= 5.0)
+
+
+def test_a_reset_must_name_a_person() -> None:
+    bench = Bench()
+    bench.tick(angle_rad=2.0)
+    for who in (None, "", "  ", 3):
+        with pytest.raises(ValidationError, match="must name who authorises it"):
+            bench.supervisor.reset(bench.t_s, bench.sensors, authorised_by=who)
+    assert bench.supervisor.latched
+
+
+def test_a_controller_error_latches_the_safe_state() -> None:
+    bench = Bench(safe_ramp_s=0.01)
+    bench.tick((10.0, -10.0))
+    bench.supervisor.fail(bench.t_s, bench.sensors, "the policy raised ZeroDivisionError()")
+    outputs = [bench.tick((10.0, -10.0))[0] for _ in range(12)]
+    assert bench.supervisor.fault.kind == FaultKind.CONTROLLER_ERROR
+    assert outputs[0] < 10.0 and outputs[-1] == 0.0
+    bench.supervisor.fail(bench.t_s, bench.sensors, "again")  # the first fault stays the one recorded
+    assert [event.kind for event in bench.supervisor.events] == [FaultKind.CONTROLLER_ERROR]
 
 
 def test_a_frozen_sensor_on_a_driven_joint_is_a_fault() -> None:
@@ -240,6 +326,10 @@ def test_no_command_ever_leaves_the_limits(ticks, safe_state, ramp_s) -> None:
         sensors.sample_time_s = sensors.link_time_s = t_s
         out = supervisor.step(t_s, sensors, command, overrun=overrun)
         assert np.all(np.isfinite(out)) and np.all(np.abs(out) <= MAX_TORQUE_NM)
+        readings = np.concatenate([angle, velocity, motor, skin])
+        temperatures = np.concatenate([motor, skin])
+        if not np.isfinite(readings).all() or (temperatures < COLDEST_READING_C).any():
+            assert supervisor.latched  # an impossible reading is a fault, whatever else this tick holds
         if supervisor.latched and latched_since is None:
             latched_since = k
         if latched_since is not None:

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from exohub.control import SimulatedClock
+from exohub.control.assistance import AssistancePolicy, TorqueProfile
 from exohub.control.devices import default_hip_profile
 from exohub.control.faults import EXPECTED_FAULT, run_fault_matrix
 from exohub.control.session import (
@@ -17,6 +18,7 @@ from exohub.control.session import (
     run_session,
 )
 from exohub.control.virtual import FAULT_KINDS, FaultInjection, VirtualPatient
+from exohub.exceptions import ValidationError
 from exohub.signals import read_recording
 from exohub.signals.datasets import load_hipexo
 from exohub.signals.events import NORMATIVE_INITIAL_CONTACT_LAG
@@ -50,7 +52,7 @@ def test_fault_matrix_safe_within_one_tick_latched_and_logged(kind, gait, profil
     assert len(cases) == 3
     for case in cases:
         assert case.fault == EXPECTED_FAULT[kind], case
-        assert case.ticks_to_safe in (0, 1), case
+        assert case.ticks_to_safe == 0, case  # the safe state comes in the very tick the fault is observable
         assert case.safe_state and case.latched and case.logged, case
         assert case.passed
 
@@ -115,6 +117,93 @@ def test_reset_is_refused_while_the_cause_lasts_and_recorded_after(gait, profile
     assert (code[(t_s >= 2.5) & (t_s < 3.5)] > 0).all() and (code[t_s >= 3.5] == 0).all()
     labels = read_recording(tmp_path / "reset.parquet").labels
     assert labels.index[labels["reset"] == 1.0].tolist() == [3.5]
+    # the policy's soft start runs again from the reset: no jump back to full assistance
+    policy = np.abs(result.column("left_hip_policy_torque_nm"))
+    assert policy[t_s == 3.5][0] == 0.0 and policy[(t_s >= 3.5) & (t_s < 3.6)].max() < 0.15 * policy.max()
+
+
+class _Recorder:
+    """A device wrapper that keeps every command written to it."""
+
+    def __init__(self, patient) -> None:
+        self.writes: list[tuple[float, np.ndarray]] = []
+        self._write = patient.write
+        patient.write = self
+
+    def __call__(self, t_s, command) -> None:
+        self.writes.append((t_s, np.array(command)))
+        self._write(t_s, command)
+
+
+def test_the_session_ends_by_sending_zero_torque(gait, profile) -> None:
+    patient = VirtualPatient(gait, profile, rate_hz=RATE_HZ)
+    recorder = _Recorder(patient)
+    result = run_session(patient, duration_s=2.0, clock=SimulatedClock())
+    assert len(recorder.writes) == result.timing.n_ticks + 1
+    assert np.abs(recorder.writes[-2][1]).max() > 0  # still assisting at the last tick
+    np.testing.assert_array_equal(recorder.writes[-1][1], [0.0, 0.0])
+
+
+class _FailingEstimator(AnglePhaseEstimator):
+    def step(self, t_s: float, angle_rad: float) -> float:
+        if t_s >= 2.0:
+            raise ZeroDivisionError("float division by zero")
+        return super().step(t_s, angle_rad)
+
+
+def test_a_controller_that_raises_gets_the_safe_state_and_the_session_runs_to_its_end(gait, profile) -> None:
+    patient = VirtualPatient(gait, profile, rate_hz=RATE_HZ)
+    recorder = _Recorder(patient)
+    estimators = [_FailingEstimator(), AnglePhaseEstimator()]
+    result = run_session(patient, duration_s=3.0, clock=SimulatedClock(), phase_estimators=estimators)
+    assert [event.kind for event in result.faults] == ["controller_error"]
+    assert result.faults[0].time_s == 2.0 and "ZeroDivisionError" in result.faults[0].detail
+    t_s, sent = result.column("t_s"), np.abs(result.column("left_hip_command_torque_nm"))
+    assert result.timing.n_ticks == 3 * RATE_HZ
+    assert sent[(t_s >= 2.0) & (t_s < 2.01)].max() <= sent[t_s < 2.0][-1]  # ramps down from the last command
+    assert (sent[t_s >= 2.2] == 0.0).all()
+    np.testing.assert_array_equal(recorder.writes[-1][1], [0.0, 0.0])
+
+
+def test_zero_torque_is_sent_even_when_the_loop_is_stopped_by_an_exception(gait, profile) -> None:
+    patient = VirtualPatient(gait, profile, rate_hz=RATE_HZ)
+    recorder = _Recorder(patient)
+
+    def failing_write(t_s, command):
+        recorder(t_s, command)
+        if t_s == 1.0:
+            raise ConnectionError("the device went away")
+
+    patient.write = failing_write
+    with pytest.raises(ConnectionError):
+        run_session(patient, duration_s=2.0, clock=SimulatedClock())
+    assert recorder.writes[-2][0] == 1.0
+    np.testing.assert_array_equal(recorder.writes[-1][1], [0.0, 0.0])
+
+
+def test_a_policy_for_other_joints_or_in_another_order_is_refused(gait, profile) -> None:
+    patient = VirtualPatient(gait, profile, rate_hz=RATE_HZ)
+    swapped = AssistancePolicy((TorqueProfile.hip("right_hip"), TorqueProfile.hip("left_hip")))
+    with pytest.raises(ValidationError, match=r"policy's torque profiles are for \['right_hip', 'left_hip'\]"):
+        run_session(patient, duration_s=1.0, clock=SimulatedClock(), policy=swapped)
+    knees = AssistancePolicy((TorqueProfile.hip("left_knee"), TorqueProfile.hip("right_knee")))
+    with pytest.raises(ValidationError, match="in that order"):
+        run_session(patient, duration_s=1.0, clock=SimulatedClock(), policy=knees)
+
+
+@pytest.mark.parametrize(
+    ("resets", "message"),
+    [
+        ([(float("nan"), "A")], r"resets\[0\]: time_s must be a finite number"),
+        ([(1.0,)], r"resets\[0\] must be a \(time_s, authorised_by\) pair"),
+        ([(1.0, None)], r"resets\[0\]: authorised_by must name who resets"),
+        ([(1.0, "A"), (-2.0, "B")], r"resets\[1\]: time_s"),
+    ],
+)
+def test_malformed_resets_are_refused_by_position(gait, profile, resets, message) -> None:
+    patient = VirtualPatient(gait, profile, rate_hz=RATE_HZ)
+    with pytest.raises(ValidationError, match=message):
+        run_session(patient, duration_s=1.0, clock=SimulatedClock(), resets=resets)
 
 
 def test_overruns_of_the_loop_reach_the_supervisor(gait, profile) -> None:

@@ -1,9 +1,9 @@
 """The process's liblsl: loaded on first use, configured once (loopback only), and asked for streams by name or type.
 
 Private to :mod:`exohub.control.lsl`, whose module notes say what the packaged configuration does and why; the
-public names here (:func:`configure_lsl`, :func:`resolve_stream`, :func:`channel_labels`, :data:`LSL_CONFIG`) are
-imported from there. The sensor inlet and the command outlet both get ``pylsl`` through :func:`_lsl`, so no LSL
-object is made before the configuration is applied.
+public names here (:func:`configure_lsl`, :func:`resolve_stream`, :func:`channel_labels`, :func:`channel_units`,
+:data:`LSL_CONFIG`) are imported from there. The sensor inlet and the command outlet both get ``pylsl`` through
+:func:`_lsl`, so no LSL object is made before the configuration is applied.
 """
 
 from __future__ import annotations
@@ -97,9 +97,18 @@ def resolve_stream(stream: str, *, by: Literal["name", "type"] = "name", timeout
 
 def channel_labels(info: Any) -> tuple[str, ...]:
     """The ``desc/channels/channel/label`` of each channel of a full ``pylsl.StreamInfo`` ('' where unlabelled)."""
-    labels = []
+    return _channel_values(info, "label")
+
+
+def channel_units(info: Any) -> tuple[str, ...]:
+    """The ``desc/channels/channel/unit`` of each channel of a full ``pylsl.StreamInfo`` ('' where undeclared)."""
+    return _channel_values(info, "unit")
+
+
+def _channel_values(info: Any, name: str) -> tuple[str, ...]:
+    values = []
     channel = info.desc().child("channels").child("channel")
     while not channel.empty():
-        labels.append(channel.child_value("label"))
+        values.append(channel.child_value(name))
         channel = channel.next_sibling("channel")
-    return tuple(labels)
+    return tuple(values)

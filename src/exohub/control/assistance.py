@@ -177,8 +177,14 @@ class AssistancePolicy:
     ) -> None:
         self.profiles = tuple(profiles)
         n = len(self.profiles)
+        if n == 0 or not all(isinstance(profile, TorqueProfile) for profile in self.profiles):
+            raise ValidationError(f"profiles must be one TorqueProfile per joint, got {self.profiles!r}.")
         if adaptation is not None and (len(adaptation) != n or target_rom_rad is None or len(target_rom_rad) != n):
             raise ValidationError("adaptation needs one AssistAsNeeded and one target_rom_rad per profile.")
+        if target_rom_rad is not None:
+            target_rom_rad = tuple(
+                _check(f"target_rom_rad[{j}]", value, 0.0, math.pi) for j, value in enumerate(target_rom_rad)
+            )
         self.adaptation = adaptation
         self.target_rom_rad = target_rom_rad
         self.mode_scales = dict(MODE_SCALES if mode_scales is None else mode_scales)

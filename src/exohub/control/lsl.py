@@ -42,7 +42,7 @@ from typing import Literal
 
 import numpy as np
 
-from exohub.control._liblsl import LSL_CONFIG, _lsl, channel_labels, configure_lsl, resolve_stream
+from exohub.control._liblsl import LSL_CONFIG, _lsl, channel_labels, channel_units, configure_lsl, resolve_stream
 from exohub.control.profiles import DeviceProfile
 from exohub.control.safety import SensorFrame
 from exohub.exceptions import ExohubWarning, ValidationError
@@ -56,6 +56,7 @@ __all__ = [
     "LslDevice",
     "LslSensorInlet",
     "channel_labels",
+    "channel_units",
     "configure_lsl",
     "resolve_stream",
 ]
@@ -65,6 +66,17 @@ CUFF_SEGMENT = {"hip": "thigh", "knee": "shank", "ankle": "foot"}
 #: Samples taken from liblsl per call; the inlet drains up to ``_MAX_PULLS`` calls per tick.
 CHUNK_SAMPLES = 64
 _MAX_PULLS = 16
+
+
+_TEMPERATURE_FIELDS = ("skin_temp_c", "motor_temp_c", "battery_temp_c")
+#: The units a channel may declare (``desc/channels/channel/unit``) for each frame field; a channel that declares
+#: none is taken to be in the field's unit, as its name says (the CSV convention).
+ACCEPTED_UNITS: dict[str, frozenset[str]] = {
+    "angle_rad": frozenset({"rad", "radian", "radians"}),
+    "velocity_rad_s": frozenset({"rad/s", "rad s-1", "rad*s^-1", "radians/s"}),
+    "applied_torque_nm": frozenset({"N*m", "N.m", "N m", "Nm"}),
+    **{field: frozenset({"degC", "deg C", "°C", "celsius", "Celsius"}) for field in _TEMPERATURE_FIELDS},
+}
 
 
 def _frame_field(name: str, joints: Sequence[str]) -> tuple[str, int]:
@@ -155,6 +167,7 @@ class LslSensorInlet:
                 f"LSL stream {stream!r} has no channel {', '.join(missing)}; its channel labels are "
                 f"{', '.join(label or '(none)' for label in self.labels)}."
             )
+        self._check_units(channel_units(self.info))
         self._inlet.open_stream(timeout_s)
         self._bind(pylsl, fields)
         self.update_time_correction(timeout_s)
@@ -190,6 +203,17 @@ class LslSensorInlet:
                 stacklevel=3,
             )
         return fields
+
+    def _check_units(self, units: tuple[str, ...]) -> None:
+        """Refuse a requested channel whose declared unit is not its frame field's (degrees read as radians...)."""
+        for name in self.channels:
+            unit = units[self.labels.index(name)] if len(units) == len(self.labels) else ""
+            field, _ = _frame_field(name, self.joints)
+            if unit and unit not in ACCEPTED_UNITS[field]:
+                raise ValidationError(
+                    f"LSL stream {self.stream!r}: channel {name!r} is in {unit!r}; exohub reads it as {field} and "
+                    f"accepts {', '.join(sorted(ACCEPTED_UNITS[field]))} (or no declared unit). Convert at the sender."
+                )
 
     def _bind(self, pylsl: ModuleType, fields: dict[str, list[tuple[int, int]]]) -> None:
         """Preallocate the pull buffers and the column -> frame index arrays used every tick."""

@@ -20,12 +20,15 @@ import numpy as np
 from exohub.control.profiles import DeviceProfile
 from exohub.exceptions import SafetyViolation, ValidationError
 
+#: A temperature reading below this (degC) is a broken sensor, not the weather: no worn device runs colder.
+COLDEST_READING_C = -40.0
+
 
 class FaultKind(StrEnum):
     """What went wrong."""
 
-    SENSOR_INVALID = "sensor_invalid"  # NaN or infinity in a sensor reading
-    SENSOR_STALE = "sensor_stale"  # the newest sample is too old
+    SENSOR_INVALID = "sensor_invalid"  # NaN, infinity or an impossible temperature in a sensor reading
+    SENSOR_STALE = "sensor_stale"  # the newest sample is too old, or stamped ahead of the loop clock
     SENSOR_STUCK = "sensor_stuck"  # a reading identical to the bit while the joint is driven
     RANGE_OF_MOTION = "range_of_motion"
     VELOCITY = "velocity"
@@ -34,7 +37,8 @@ class FaultKind(StrEnum):
     BATTERY_TEMPERATURE = "battery_temperature"
     LOOP_OVERRUN = "loop_overrun"
     COMMUNICATION_LOSS = "communication_loss"
-    COMMAND_INVALID = "command_invalid"  # the policy's command is NaN or infinite
+    COMMAND_INVALID = "command_invalid"  # the policy's command is NaN or infinite, or not one torque per joint
+    CONTROLLER_ERROR = "controller_error"  # reading the device, the phase estimator or the policy raised
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,10 @@ class SafetySupervisor:
         self._consecutive_overruns = 0
         self._skin_warned = False
         self._fault_time_s = math.nan
+        self._resume_time_s = math.nan
+        #: A time stamp may lead the loop clock by this much (a device stamping its sample just after the loop
+        #: read its clock); further ahead, the two clocks disagree and the age checks would mean nothing.
+        self._clock_lead_s = self.tick_period_s
         self.fault: SafetyEvent | None = None
         self.events: list[SafetyEvent] = []
 
@@ -169,6 +177,12 @@ class SafetySupervisor:
             Whether the loop missed this tick's deadline.
         """
         self._tick += 1
+        shape = self._out.shape
+        if not sensors.angle_rad.shape == sensors.velocity_rad_s.shape == sensors.motor_temp_c.shape == shape:
+            raise ValidationError(  # a wiring error, the same from the first tick: before any torque is sent
+                f"the sensor frame has {len(sensors.angle_rad)} angles, {len(sensors.velocity_rad_s)} velocities "
+                f"and {len(sensors.motor_temp_c)} motor temperatures; {self.profile.name} has {shape[0]} joints."
+            )
         if self._skin_flags is None or self._skin_flags.shape != sensors.skin_temp_c.shape:
             self._skin_flags = np.zeros(sensors.skin_temp_c.shape, dtype=bool)
         if self.fault is None:
@@ -177,10 +191,20 @@ class SafetySupervisor:
                 self._latch(found, t_s, sensors)
         if self.fault is None:
             np.clip(command_nm, self._min_torque_nm, self._max_torque_nm, out=self._out)
+            if self.profile.safe_ramp_s > 0 and t_s - self._resume_time_s < self.profile.safe_ramp_s:  # NaN: no reset
+                self._ramp_from_last(t_s - self._resume_time_s)
         else:
             self._safe_command(t_s, sensors)
         self._last_out[:] = self._out
         return self._out
+
+    def fail(self, t_s: float, sensors: SensorFrame, detail: str) -> None:
+        """Latch a controller error (the estimator or the policy raised); :meth:`step` then ramps to the safe state.
+
+        A fault already latched stays the one recorded.
+        """
+        if self.fault is None:
+            self._latch(self._event(FaultKind.CONTROLLER_ERROR, t_s, detail), t_s, sensors)
 
     def reset(self, t_s: float, sensors: SensorFrame, *, authorised_by: str) -> None:
         """Release the latched fault; refused (``SafetyViolation``) while its cause is still present.
@@ -191,6 +215,9 @@ class SafetySupervisor:
             The clock and the readings now: they are checked again, with a zero command.
         authorised_by
             Who resets (recorded).
+
+        Released, the command rises from the safe state's to the policy's over the profile's ``safe_ramp_s``, not in
+        one tick; restart the policy's own soft start too (the session does).
         """
         if not isinstance(authorised_by, str) or not authorised_by.strip():
             raise ValidationError("a reset must name who authorises it (authorised_by).")
@@ -205,6 +232,8 @@ class SafetySupervisor:
             SafetyEvent("reset", t_s, self._tick, f"reset by {authorised_by.strip()} after {self.fault.kind}")
         )
         self.fault = None
+        self._resume_time_s = t_s
+        self._from[:] = self._last_out
 
     # --- checks ---------------------------------------------------------------------------------------------------
     def _check(self, t_s: float, s: SensorFrame, command_nm: np.ndarray, overrun: bool) -> SafetyEvent | None:
@@ -212,15 +241,19 @@ class SafetySupervisor:
         self._consecutive_overruns = self._consecutive_overruns + 1 if overrun else 0
         if self._consecutive_overruns >= profile.max_consecutive_overruns:
             return self._event(FaultKind.LOOP_OVERRUN, t_s, f"{self._consecutive_overruns} overruns in a row")
-        if not t_s - s.link_time_s <= profile.watchdog_s:
+        lead_s = self._clock_lead_s
+        if not -lead_s <= t_s - s.link_time_s <= profile.watchdog_s:  # NaN and infinite stamps fail too
             return self._event(
-                FaultKind.COMMUNICATION_LOSS, t_s, f"no packet for {t_s - s.link_time_s:.3f} s > {profile.watchdog_s}"
+                FaultKind.COMMUNICATION_LOSS, t_s, _age("last packet", t_s - s.link_time_s, profile.watchdog_s)
             )
-        if not t_s - s.sample_time_s <= profile.max_sensor_age_s:
+        if not -lead_s <= t_s - s.sample_time_s <= profile.max_sensor_age_s:
             return self._event(
-                FaultKind.SENSOR_STALE,
-                t_s,
-                f"newest sample {t_s - s.sample_time_s:.3f} s old > {profile.max_sensor_age_s}",
+                FaultKind.SENSOR_STALE, t_s, _age("newest sample", t_s - s.sample_time_s, profile.max_sensor_age_s)
+            )
+        if not isinstance(command_nm, np.ndarray) or command_nm.shape != self._out.shape:
+            shape = getattr(command_nm, "shape", type(command_nm).__name__)
+            return self._event(
+                FaultKind.COMMAND_INVALID, t_s, f"the policy's command is {shape}, not one torque per joint"
             )
         angles, velocities = s.angle_rad.tolist(), s.velocity_rad_s.tolist()
         commands = command_nm.tolist()
@@ -246,21 +279,23 @@ class SafetySupervisor:
         for angle, velocity, motor_c, low, high, fastest, hottest in zip(
             angles, velocities, s.motor_temp_c.tolist(), *self._limits, strict=True
         ):
-            if not (low <= angle <= high and -fastest <= velocity <= fastest and motor_c <= hottest):
+            if not (
+                low <= angle <= high and -fastest <= velocity <= fastest and COLDEST_READING_C <= motor_c <= hottest
+            ):
                 return False
         skin_c = s.skin_temp_c.tolist()
         warning_c = self.profile.skin_warning_c
-        if not all(value <= warning_c for value in skin_c):
+        if not all(COLDEST_READING_C <= value <= warning_c for value in skin_c):
             return False
         self._skin_warned = False
-        return s.battery_temp_c == s.battery_temp_c  # not NaN
+        return COLDEST_READING_C <= s.battery_temp_c < math.inf
 
     def _classify_reading(self, t_s: float, s: SensorFrame) -> SafetyEvent | None:
         """Which limit a reading broke (run only when the every-tick test failed), or None for a skin warning."""
         profile = self.profile
         invalid = self._invalid_reading(s)
         if invalid is not None:
-            return self._event(FaultKind.SENSOR_INVALID, t_s, f"{invalid} is not a finite number")
+            return self._event(FaultKind.SENSOR_INVALID, t_s, invalid)
         found = (
             self._beyond(FaultKind.RANGE_OF_MOTION, t_s, s.angle_rad, self._min_angle_rad, self._max_angle_rad, "rad")
             or self._beyond(
@@ -281,12 +316,18 @@ class SafetySupervisor:
         return None
 
     def _invalid_reading(self, s: SensorFrame) -> str | None:
+        """What makes a reading impossible (not a finite number, or a temperature below any worn device's)."""
         for name in ("angle_rad", "velocity_rad_s", "motor_temp_c", "skin_temp_c"):
             values = getattr(s, name)
             if not np.isfinite(values, out=self._skin_flags if name == "skin_temp_c" else self._flags).all():
-                return f"{name}[{int(np.flatnonzero(~np.isfinite(values))[0])}]"
+                return f"{name}[{int(np.flatnonzero(~np.isfinite(values))[0])}] is not a finite number"
+            if name.endswith("_c") and (values < COLDEST_READING_C).any():
+                j = int(np.flatnonzero(values < COLDEST_READING_C)[0])
+                return f"{name}[{j}] reads {values[j]:.1f} degC, below any plausible {COLDEST_READING_C:g}"
         if not math.isfinite(s.battery_temp_c):
-            return "battery_temp_c"
+            return "battery_temp_c is not a finite number"
+        if s.battery_temp_c < COLDEST_READING_C:
+            return f"battery_temp_c reads {s.battery_temp_c:.1f} degC, below any plausible {COLDEST_READING_C:g}"
         return None
 
     def _beyond(
@@ -355,7 +396,23 @@ class SafetySupervisor:
                 out += profile.hold_stiffness_nm_per_rad * (self._hold_angle_rad - angle)
                 out[~np.isfinite(s.angle_rad)] = 0.0
         if profile.safe_ramp_s > 0:
-            elapsed_s = t_s - self._fault_time_s + self.tick_period_s
-            remaining = max(0.0, 1.0 - elapsed_s / profile.safe_ramp_s)
-            out += remaining * (self._from - out)
+            self._ramp_from_last(t_s - self._fault_time_s)
         np.clip(out, self._min_torque_nm, self._max_torque_nm, out=out)
+
+    def _ramp_from_last(self, since_s: float) -> None:
+        """Blend :attr:`_out` with the command sent when the fault (or reset) came, over ``safe_ramp_s``.
+
+        The first tick already moves one period's worth; a clock that went backwards never gives more than the
+        command the ramp started from.
+        """
+        elapsed_s = since_s + self.tick_period_s
+        remaining = min(1.0, max(0.0, 1.0 - elapsed_s / self.profile.safe_ramp_s))
+        self._out += remaining * (self._from - self._out)
+
+
+def _age(what: str, age_s: float, limit_s: float) -> str:
+    if age_s < 0:
+        return f"{what} stamped {-age_s:.3f} s ahead of the loop clock: the device's clock and the loop's disagree"
+    if math.isnan(age_s):
+        return f"{what} has no valid time stamp"
+    return f"{what} {age_s:.3f} s old > {limit_s}"

@@ -206,7 +206,8 @@ def run_session(
         The locomotion mode given to the policy.
     resets
         ``(time_s, authorised_by)``: at the first tick at or after ``time_s`` the supervisor is asked to reset
-        (refused while the fault's cause is present: recorded in :attr:`SessionResult.refused_resets`).
+        (refused while the fault's cause is present: recorded in :attr:`SessionResult.refused_resets`). After a
+        reset the policy's soft start runs again.
     out
         Write the session recording there (``.parquet``, ``.csv``, ...); None writes nothing.
     gc_policy, flush_period_s
@@ -221,10 +222,13 @@ def run_session(
     if not isinstance(duration_s, int | float) or isinstance(duration_s, bool) or not 0 < duration_s <= 24 * 3600:
         raise ValidationError(f"duration_s must be a number of seconds in (0, 86400], got {duration_s!r}.")
     policy = default_policy(profile) if policy is None else policy
-    if len(policy.profiles) != len(profile.joints):
+    policy_joints = [getattr(torque, "joint", None) for torque in policy.profiles]
+    if policy_joints != list(profile.joint_names):
         raise ValidationError(
-            f"the policy has {len(policy.profiles)} torque profiles; {profile.name} has {len(profile.joints)} joints."
+            f"the policy's torque profiles are for {policy_joints}; {profile.name} commands {list(profile.joint_names)}"
+            " in that order."
         )
+    resets = _checked_resets(resets)
     estimators = [AnglePhaseEstimator() for _ in profile.joints] if phase_estimators is None else list(phase_estimators)
     if len(estimators) != len(profile.joints) or not all(isinstance(e, GaitPhaseEstimator) for e in estimators):
         raise ValidationError(f"phase_estimators needs one GaitPhaseEstimator per joint ({len(profile.joints)}).")
@@ -234,17 +238,20 @@ def run_session(
     n_slots = max(math.ceil(duration_s * rate_hz - 1e-9), 1)
     ring = RingLog(n_slots if simulated else max(int(rate_hz * max(2.0, 20 * flush_period_s)), 1000), columns)
     blocks: list[np.ndarray] = []
-    tick, supervisor, refused = _make_tick(patient, policy, estimators, loop, ring, mode, resets)
+    tick, supervisor, refused, release = _make_tick(patient, policy, estimators, loop, ring, mode, resets)
     started_at = datetime.now(UTC)
     for estimator in estimators:
         estimator.reset()
     policy.start(0.0)
-    if simulated:
-        timing = loop.run(tick, duration_s=duration_s)
-    else:
-        flusher = RingLogFlusher(ring, blocks.append, period_s=flush_period_s)
-        with flusher:
+    try:
+        if simulated:
             timing = loop.run(tick, duration_s=duration_s)
+        else:
+            flusher = RingLogFlusher(ring, blocks.append, period_s=flush_period_s)
+            with flusher:
+                timing = loop.run(tick, duration_s=duration_s)
+    finally:
+        release()
     blocks.append(ring.drain())
     if ring.n_overwritten:
         warnings.warn(
@@ -262,6 +269,20 @@ def run_session(
     )
 
 
+def _checked_resets(resets: Sequence[tuple[float, str]]) -> list[tuple[float, str]]:
+    checked = []
+    for index, reset in enumerate(resets):
+        if not (isinstance(reset, tuple | list) and len(reset) == 2):
+            raise ValidationError(f"resets[{index}] must be a (time_s, authorised_by) pair, got {reset!r}.")
+        t_s, who = reset
+        if isinstance(t_s, bool) or not isinstance(t_s, int | float) or not 0 <= t_s < math.inf:
+            raise ValidationError(f"resets[{index}]: time_s must be a finite number of seconds >= 0, got {t_s!r}.")
+        if not isinstance(who, str) or not who.strip():
+            raise ValidationError(f"resets[{index}]: authorised_by must name who resets, got {who!r}.")
+        checked.append((float(t_s), who))
+    return checked
+
+
 def _make_tick(
     patient: Device,
     policy: AssistancePolicy,
@@ -270,8 +291,13 @@ def _make_tick(
     ring: RingLog,
     mode: str,
     resets: Sequence[tuple[float, str]],
-) -> tuple[Any, SafetySupervisor, list[tuple[float, str]]]:
-    """The tick function (a closure over preallocated buffers), the supervisor it feeds and its refused resets."""
+) -> tuple[Any, SafetySupervisor, list[tuple[float, str]], Any]:
+    """The tick function (a closure over preallocated buffers), its supervisor, refused resets and ``release``.
+
+    ``release()`` sends zero torque once the loop has ended, for whatever reason. A tick in which reading the
+    device, a phase estimator or the policy raises latches a controller error, and the supervisor commands the
+    safe state from that tick on; the session goes on to its end.
+    """
     profile, rate_hz = patient.profile, patient.rate_hz
     n = len(profile.joints)
     supervisor = SafetySupervisor(profile, tick_period_s=1.0 / rate_hz)
@@ -284,7 +310,7 @@ def _make_tick(
         if fault.kind == "torque_spike"
     ]
     overruns = [fault.ticks(rate_hz) for fault in patient.faults if fault.kind == "overrun"]
-    reset_at = sorted((math.ceil(t_s * rate_hz - 1e-9), str(who)) for t_s, who in resets)
+    reset_at = sorted((math.ceil(t_s * rate_hz - 1e-9), who) for t_s, who in resets)
     refused: list[tuple[float, str]] = []
     codes = FAULT_CODES
     seen_overruns = [0]
@@ -294,9 +320,14 @@ def _make_tick(
     phases, policies, sent = (slice(battery + 1 + b * n, battery + 1 + (b + 1) * n) for b in range(3))
     code_at = battery + 1 + 3 * n
     applied = patient.applied_torque_nm
+    last_t_s = [0.0]
 
     def tick(k: int, t_s: float) -> None:
-        patient.read(t_s, frame)
+        last_t_s[0] = t_s
+        try:
+            patient.read(t_s, frame)
+        except Exception as error:  # noqa: BLE001 - any failure must end in the safe state, not stop the loop
+            supervisor.fail(t_s, frame, f"reading the device raised {error!r}")
         overrun = loop.n_overruns != seen_overruns[0]
         seen_overruns[0] = loop.n_overruns
         for first, end in overruns:
@@ -304,13 +335,21 @@ def _make_tick(
                 overrun = True
         while reset_at and reset_at[0][0] <= k:
             _, who = reset_at.pop(0)
+            latched = supervisor.latched
             try:
                 supervisor.reset(t_s, frame, authorised_by=who)
             except SafetyViolation as err:
                 refused.append((t_s, str(err)))
-        for j, angle in enumerate(frame.angle_rad.tolist()):
-            phase[j] = estimators[j].step(t_s, angle)
-        command[:] = policy.step(t_s, phase, frame.angle_rad, mode)
+            else:
+                if latched:
+                    policy.start(t_s)  # assistance rises again through the soft start
+        try:
+            for j, angle in enumerate(frame.angle_rad.tolist()):
+                phase[j] = estimators[j].step(t_s, angle)
+            command[:] = policy.step(t_s, phase, frame.angle_rad, mode)
+        except Exception as error:  # noqa: BLE001 - as above
+            command[:] = 0.0
+            supervisor.fail(t_s, frame, f"the controller raised {error!r}")
         for first, end, joints, magnitude in spikes:
             if first <= k < end:
                 for j in joints:
@@ -332,7 +371,10 @@ def _make_tick(
         row[code_at + 1] = overrun
         ring.append(row)
 
-    return tick, supervisor, refused
+    def release() -> None:
+        patient.write(last_t_s[0] + 1.0 / rate_hz, np.zeros(n))
+
+    return tick, supervisor, refused, release
 
 
 def _joint_indices(profile: DeviceProfile, joint: str | None) -> tuple[int, ...]:

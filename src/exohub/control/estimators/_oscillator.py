@@ -237,3 +237,6 @@ class AdaptiveOscillatorPhase:
         weight = self.anchor_weight
         if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight <= 1:
             raise ValueError(f"anchor_weight must be in (0, 1], got {weight!r}.")
+        weight = self.frequency_anchor_weight  # 0: the events never pull the frequency
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 1:
+            raise ValueError(f"frequency_anchor_weight must be in [0, 1], got {weight!r}.")
