@@ -1,6 +1,7 @@
 """Engine, declarative base with one naming convention, and the request-scoped unit of work."""
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -105,10 +106,15 @@ def unit_of_work(factory: sessionmaker[Session]) -> Generator[Session, None, Non
             raise
 
 
-def flush_or_conflict(session: Session, message: str) -> None:
-    """Flush pending rows in a savepoint; a unique-constraint clash becomes a ConflictError with ``message``."""
+@contextmanager
+def unique_or_conflict(session: Session, message: str) -> Iterator[None]:
+    """Make the block's changes in a savepoint; a unique-constraint clash undoes only them, as a ConflictError.
+
+    The rest of the transaction stays usable (a page shows its form again with the message). Make the changes
+    *inside* the block: opening the savepoint flushes whatever is already pending, outside it.
+    """
     try:
         with session.begin_nested():
-            session.flush()
+            yield
     except IntegrityError as err:
         raise ConflictError(message) from err

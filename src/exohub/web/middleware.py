@@ -11,8 +11,9 @@ from exohub.web.errors import PROBLEM_JSON
 class BodySizeLimit:
     """Answer 413 when a request body exceeds ``max_bytes`` (declared or streamed).
 
-    Paths that ``large_body_paths`` matches (file uploads: model files, session recordings) are exempt
-    and must enforce their own limit while streaming to disk.
+    A ``multipart/form-data`` request to a path that ``large_body_paths`` matches (file uploads: model files,
+    session recordings) is exempt and its route must enforce its own limit while streaming to disk; any other
+    body to those paths (a urlencoded form would be read whole into memory) keeps the limit.
     """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int, large_body_paths: re.Pattern[str] | None = None) -> None:
@@ -21,10 +22,18 @@ class BodySizeLimit:
         self.large_body_paths = large_body_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (self.large_body_paths and self.large_body_paths.fullmatch(scope["path"])):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        if (
+            self.large_body_paths
+            and headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+            and self.large_body_paths.fullmatch(scope["path"])
+        ):
+            await self.app(scope, receive, send)
+            return
+        declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await self._refuse(scope, send)
             return

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from exohub import __version__
 from exohub.web.accounts import auth
@@ -38,16 +39,20 @@ async def verify_csrf(request: Request) -> None:
         return
     expected = request.session.get("csrf")
     if request.headers.get("content-type", "").startswith("multipart/"):
-        _check_upload_allowed(request)
+        await _check_upload_allowed(request)
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     if not expected or not isinstance(sent, str) or not tokens_equal(sent, expected):
         raise PermissionDeniedError("This form expired or did not come from exohub; reload the page and try again.")
 
 
-def _check_upload_allowed(request: Request) -> None:
-    """A page form with a file is parsed (spooled to disk) only for a signed-in visitor, and within the size limit."""
-    if not request.session.get("token"):
+async def _check_upload_allowed(request: Request) -> None:
+    """A page form with a file is parsed (spooled to disk) only for a signed-in visitor, and within the size limit.
+
+    Signed in means a session whose token is still valid (not expired, revoked or of a deactivated account),
+    checked before a byte of the body is read.
+    """
+    if await run_in_threadpool(_signed_in_visitor, request) is None:
         raise PermissionDeniedError("Sign in before sending files.")
     declared = request.headers.get("content-length", "")
     max_bytes = request.app.state.settings.MAX_RECORDING_BYTES + MULTIPART_OVERHEAD_BYTES

@@ -6,12 +6,13 @@ from pathlib import Path
 import pypdfium2
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from exohub.web.accounts.models import Organisation
+from exohub.web.accounts.models import AuthSession, Organisation
 from exohub.web.clinic.models import Patient, TherapySession
 from exohub.web.config import Settings
+from exohub.web.database import utcnow
 from exohub.web.tenancy import Role
 from tests.web import factories
 
@@ -150,6 +151,47 @@ def test_a_refused_recording_creates_no_session(
     assert session.get(Patient, patient.id) is not None
 
 
+def test_a_duplicate_record_number_or_serial_shows_the_form_again(client: TestClient, session: Session) -> None:
+    """The clash is undone alone (a savepoint), so the page can go on using the transaction: 422, not 500."""
+    clinic = factories.make_organisation(session)
+    first, second = factories.make_patient(session, clinic), factories.make_patient(session, clinic)
+    first.record_number = "MRN-1"
+    factories.make_device_unit(session, clinic, serial_number="H2-0001")
+    user = factories.make_user(session, roles=[(clinic, Role.THERAPIST), (clinic, Role.FLEET_MANAGER)])
+    session.commit()
+    assert factories.sign_in_page(client, user).status_code == 303
+    csrf = factories.csrf_of(client.get("/clinic/patients").text)
+    edited = {
+        "csrf_token": csrf,
+        "full_name": "Renamed",
+        "date_of_birth": "1958-04-12",
+        "sex": "female",
+        "condition_code": "I63.9",
+        "affected_side": "left",
+        "consent_status": "granted",
+        "record_number": "MRN-1",
+        "goals": "",
+    }
+    response = client.post(f"/clinic/patients/{second.id}/edit", data=edited, follow_redirects=False)
+    assert response.status_code == 422 and "already has record number &#39;MRN-1&#39;" in response.text
+    created = {key: value for key, value in edited.items() if key != "goals"} | {"organisation_id": str(clinic.id)}
+    response = client.post("/clinic/patients", data=created, follow_redirects=False)
+    assert response.status_code == 422 and "already has record number" in response.text
+    device = {
+        "csrf_token": csrf,
+        "organisation_id": str(clinic.id),
+        "manufacturer": "StrideWorks",
+        "model_name": "H2 hip exoskeleton",
+        "serial_number": "H2-0001",
+    }
+    response = client.post("/clinic/devices", data=device, follow_redirects=False)
+    assert response.status_code == 422 and "is already registered" in response.text
+    session.expire_all()
+    assert session.get(Patient, second.id).full_name != "Renamed"  # nothing of the refused change was kept
+    names = session.scalars(select(Patient.full_name).where(Patient.organisation_id == clinic.id)).all()
+    assert sorted(names) == sorted([first.full_name, second.full_name])
+
+
 def test_files_are_parsed_only_for_signed_in_visitors(client: TestClient, session: Session) -> None:
     clinic = factories.make_organisation(session)
     patient = factories.make_patient(session, clinic)
@@ -164,6 +206,31 @@ def test_files_are_parsed_only_for_signed_in_visitors(client: TestClient, sessio
     )
     assert response.status_code == 403
     assert "Sign in before sending files" in response.json()["detail"]
+
+
+def test_a_revoked_session_cannot_send_files(client: TestClient, session: Session) -> None:
+    clinic, csrf = _therapist(client, session)
+    patient = factories.make_patient(session, clinic)
+    session.execute(update(AuthSession).values(revoked_at=utcnow()))  # e.g. signed out in another tab
+    session.commit()
+    response = client.post(
+        f"/clinic/patients/{patient.id}/sessions",
+        data={"csrf_token": csrf, "session_date": "2026-10-05"},
+        files={"file": ("walk.csv", b"x" * 100_000, "text/csv")},
+        headers={"accept": "application/json"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert "Sign in before sending files" in response.json()["detail"]
+
+
+def test_only_a_multipart_upload_may_exceed_the_body_limit(client: TestClient, settings: Settings) -> None:
+    """A urlencoded body to an upload path would be read whole into memory: it keeps the ordinary limit."""
+    big = {"field": "x" * (settings.MAX_BODY_BYTES + 1)}
+    for path in ("/clinic/patients/1/sessions", "/api/v1/clinic/sessions/1/recording", "/api/v1/models/1/file"):
+        response = client.post(path, data=big, headers={"accept": "application/json"})
+        assert response.status_code == 413, path
+        assert "larger than the" in response.json()["detail"]
 
 
 def test_the_upload_reports_its_stages_to_its_sender_only(client: TestClient, session: Session, walk_csv: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from exohub.web.accounts.models import Organisation
@@ -18,7 +18,7 @@ from exohub.web.config import Settings
 from exohub.web.main import API_PREFIX, LARGE_BODY_PATHS
 from exohub.web.models import files
 from exohub.web.models import router as models_router
-from exohub.web.models.models import ModelStatus
+from exohub.web.models.models import ModelStatus, ModelVersion
 from exohub.web.tenancy import Role
 from tests.web import factories
 from tests.web.models.onnx_bytes import tiny_onnx
@@ -60,6 +60,30 @@ def _upload(client: TestClient, model_id: int, headers: dict[str, str], content:
         headers=headers,
         files={"file": ("model.onnx", content, "application/octet-stream")},
     )
+
+
+def test_a_draft_published_while_a_new_file_arrives_keeps_its_published_file(
+    client: TestClient, consortium: Consortium, settings: Settings, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No transaction is held while the file arrives; the draft is locked and checked again before the file moves."""
+    model_id = client.post("/api/v1/models", json=draft_input(consortium.owner), headers=consortium.researcher)
+    model_id = model_id.json()["id"]
+    first, second = tiny_onnx(length=4), tiny_onnx(length=8)
+    assert _upload(client, model_id, consortium.researcher, first).status_code == 200
+    receive = files.receive_onnx
+
+    async def publish_meanwhile(request, destination, **options):
+        stored = await receive(request, destination, **options)
+        session.execute(update(ModelVersion).where(ModelVersion.id == model_id).values(status=ModelStatus.PUBLISHED))
+        session.commit()  # another request published the draft (this would wait for the upload's lock before)
+        return stored
+
+    monkeypatch.setattr(files, "receive_onnx", publish_meanwhile)
+    refused = _upload(client, model_id, consortium.researcher, second)
+    assert refused.status_code == 409 and "its file never changes" in refused.json()["detail"]
+    stored = files.model_file_path(settings.DATA_DIR, model_id)
+    assert stored.read_bytes() == first
+    assert sorted(p.name for p in stored.parent.iterdir()) == [stored.name]  # the refused upload is gone
 
 
 def test_a_version_from_draft_to_shared_download_to_withdrawal(

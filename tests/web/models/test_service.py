@@ -1,6 +1,9 @@
 """The registry's rules without HTTP: who sees drafts and shared versions, the life of a version, input checks."""
 
+import functools
+import hashlib
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +16,7 @@ from exohub.web.audit.models import AuditEvent
 from exohub.web.audit.service import AuditContext
 from exohub.web.errors import ConflictError, InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from exohub.web.models import service
+from exohub.web.models.files import model_file_path
 from exohub.web.models.models import ModelStatus
 from exohub.web.models.schemas import ModelVersionCreate
 from exohub.web.pagination import PageParams
@@ -136,24 +140,53 @@ def test_list_filters_by_name_and_status(session: Session, two_orgs: tuple[Organ
     assert [v.version for v in published.items] == ["1.0.0"]
 
 
+def _received(tmp_path: Path, content: bytes) -> tuple[Path, StoredFile]:
+    incoming = tmp_path / "incoming.onnx"
+    incoming.write_bytes(content)
+    return incoming, StoredFile(hashlib.sha256(content).hexdigest(), len(content))
+
+
 def test_publish_needs_the_file_then_shares_and_audits(
-    session: Session, two_orgs: tuple[Organisation, Organisation]
+    session: Session, two_orgs: tuple[Organisation, Organisation], tmp_path: Path
 ) -> None:
     owner, _ = two_orgs
     draft = factories.make_model_version(session, owner)
     scope = _principal(owner, Role.RESEARCHER).scope(Permission.MODEL_PUBLISH)
+    publish = functools.partial(service.publish, session=session, scope=scope, context=CONTEXT, data_dir=tmp_path)
     with pytest.raises(InvalidStateError, match="Upload the ONNX file"):
-        service.publish(session=session, scope=scope, context=CONTEXT, model_id=draft.id)
-    service.attach_file(session=session, context=CONTEXT, version=draft, stored=StoredFile("ab" * 32, 123))
-    published = service.publish(session=session, scope=scope, context=CONTEXT, model_id=draft.id)
+        publish(model_id=draft.id)
+    (tmp_path / "models").mkdir()
+    incoming, stored = _received(tmp_path, b"model bytes")
+    service.attach_file(
+        session=session, context=CONTEXT, version=draft, stored=stored, incoming=incoming, data_dir=tmp_path
+    )
+    assert not incoming.exists() and model_file_path(tmp_path, draft.id).read_bytes() == b"model bytes"
+    published = publish(model_id=draft.id)
     assert published.status == ModelStatus.PUBLISHED
     assert published.published_at is not None
     with pytest.raises(InvalidStateError, match="already published"):
-        service.publish(session=session, scope=scope, context=CONTEXT, model_id=draft.id)
+        publish(model_id=draft.id)
     with pytest.raises(InvalidStateError, match="its file never changes"):
         service.get_draft_for_upload(session=session, scope=scope, model_id=draft.id)
     actions = session.scalars(select(AuditEvent.action).where(AuditEvent.organisation_id == owner.id)).all()
     assert {"model_version.upload", "model_version.publish"} <= set(actions)
+
+
+def test_a_file_that_does_not_match_its_checksum_is_not_published(
+    session: Session, two_orgs: tuple[Organisation, Organisation], tmp_path: Path
+) -> None:
+    """The file was replaced but the transaction that recorded its checksum did not commit (or the disk lost it)."""
+    owner, _ = two_orgs
+    draft = factories.make_model_version(session, owner, file_sha256=hashlib.sha256(b"the old file").hexdigest())
+    scope = _principal(owner, Role.RESEARCHER).scope(Permission.MODEL_PUBLISH)
+    with pytest.raises(InvalidStateError, match="does not match its recorded checksum"):
+        service.publish(session=session, scope=scope, context=CONTEXT, model_id=draft.id, data_dir=tmp_path)
+    path = model_file_path(tmp_path, draft.id)
+    path.parent.mkdir()
+    path.write_bytes(b"a newer upload")
+    with pytest.raises(InvalidStateError, match="upload it again"):
+        service.publish(session=session, scope=scope, context=CONTEXT, model_id=draft.id, data_dir=tmp_path)
+    assert draft.status == ModelStatus.DRAFT
 
 
 def test_only_the_owner_withdraws_and_says_why(session: Session, two_orgs: tuple[Organisation, Organisation]) -> None:

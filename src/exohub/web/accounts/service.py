@@ -16,7 +16,7 @@ from exohub.web.accounts.schemas import (
 )
 from exohub.web.audit import service as audit
 from exohub.web.audit.service import AuditContext
-from exohub.web.database import flush_or_conflict
+from exohub.web.database import unique_or_conflict
 from exohub.web.errors import ConflictError, InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from exohub.web.pagination import Page, PageParams, paginate, search_term
 from exohub.web.security import hash_password
@@ -87,9 +87,9 @@ def create_organisation(
     if not principal.is_superuser:
         raise PermissionDeniedError("Only the platform operator can admit organisations to the consortium.")
     _require_free_name(session, data.name)
-    organisation = Organisation(**data.model_dump())
-    session.add(organisation)
-    flush_or_conflict(session, f"An organisation named {data.name!r} already exists.")
+    with unique_or_conflict(session, f"An organisation named {data.name!r} already exists."):
+        organisation = Organisation(**data.model_dump())
+        session.add(organisation)
     audit.record(
         session=session,
         context=context,
@@ -111,11 +111,11 @@ def update_organisation(
     changes = data.model_dump(exclude_unset=True)
     if changes.get("name") and changes["name"] != organisation.name:
         _require_free_name(session, changes["name"])
-    for field, value in changes.items():
-        if field == "name" and value is None:
-            raise InvalidInputError("name cannot be empty.", field="body.name")
-        setattr(organisation, field, value)
-    flush_or_conflict(session, "Another organisation already has that name.")
+    if "name" in changes and changes["name"] is None:
+        raise InvalidInputError("name cannot be empty.", field="body.name")
+    with unique_or_conflict(session, "Another organisation already has that name."):
+        for field, value in changes.items():
+            setattr(organisation, field, value)
     audit.record(
         session=session,
         context=context,
@@ -174,14 +174,15 @@ def add_member(
                 f"No account exists for {data.email}; give full_name and an initial password to create it.",
                 field="body.password",
             )
-        user = User(email=data.email, full_name=data.full_name, password_hash=hash_password(data.password))
-        session.add(user)
-        flush_or_conflict(session, f"An account for {data.email} already exists.")
+        password_hash = hash_password(data.password)
+        with unique_or_conflict(session, f"An account for {data.email} already exists."):
+            user = User(email=data.email, full_name=data.full_name, password_hash=password_hash)
+            session.add(user)
     elif any(m.organisation_id == organisation_id and m.role == data.role for m in user.memberships):
         raise ConflictError(f"{data.email} already has the role {data.role.value!r} in this organisation.")
-    membership = Membership(user=user, organisation_id=organisation_id, role=data.role)
-    session.add(membership)
-    flush_or_conflict(session, f"{data.email} already has the role {data.role.value!r} in this organisation.")
+    with unique_or_conflict(session, f"{data.email} already has the role {data.role.value!r} in this organisation."):
+        membership = Membership(user=user, organisation_id=organisation_id, role=data.role)
+        session.add(membership)
     audit.record(
         session=session,
         context=context,
@@ -295,14 +296,12 @@ def create_user(*, session: Session, principal: Principal | None, context: Audit
         raise PermissionDeniedError("Only the platform operator creates accounts directly; admins add members.")
     if get_by_email(session=session, email=data.email) is not None:
         raise ConflictError(f"An account for {data.email} already exists.")
-    user = User(
-        email=data.email,
-        full_name=data.full_name,
-        password_hash=hash_password(data.password),
-        is_superuser=data.is_superuser,
-    )
-    session.add(user)
-    flush_or_conflict(session, f"An account for {data.email} already exists.")
+    password_hash = hash_password(data.password)
+    with unique_or_conflict(session, f"An account for {data.email} already exists."):
+        user = User(
+            email=data.email, full_name=data.full_name, password_hash=password_hash, is_superuser=data.is_superuser
+        )
+        session.add(user)
     audit.record(
         session=session,
         context=context,

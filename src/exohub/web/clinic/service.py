@@ -7,6 +7,7 @@ Every function takes the caller's :class:`~exohub.web.tenancy.TenantScope` (``pa
 ``patient:write``; ``device:read``/``device:manage`` for units); another clinic's object is *not found*.
 """
 
+from contextlib import AbstractContextManager
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,7 +25,7 @@ from exohub.web.clinic.schemas import (
     PatientRead,
     PatientUpdate,
 )
-from exohub.web.database import flush_or_conflict, utcnow
+from exohub.web.database import unique_or_conflict, utcnow
 from exohub.web.errors import InvalidInputError
 from exohub.web.pagination import Page, PageParams, paginate, search_term
 from exohub.web.tenancy import TenantScope
@@ -127,11 +128,11 @@ def create(*, session: Session, scope: TenantScope, context: AuditContext, data:
     """Register a patient in one of the caller's clinics."""
     scope.check(data.organisation_id, what="Organisation")
     label = _check_patient_values(data.date_of_birth, data.condition_code, data.condition_label)
-    patient = Patient(**data.model_dump(exclude={"condition_label"}), condition_label=label)
-    if data.consent_status.value != "not_asked":
-        patient.consent_updated_at = utcnow()
-    session.add(patient)
-    _flush_unique(session, data.record_number)
+    with _unique_record_number(session, data.record_number):
+        patient = Patient(**data.model_dump(exclude={"condition_label"}), condition_label=label)
+        if data.consent_status.value != "not_asked":
+            patient.consent_updated_at = utcnow()
+        session.add(patient)
     record_patient_event(session, context, patient, "create")
     return patient
 
@@ -151,11 +152,11 @@ def update(
     code = changes.get("condition_code", patient.condition_code)
     label = changes.get("condition_label") or (None if "condition_code" in changes else patient.condition_label)
     changes["condition_label"] = _check_patient_values(changes.get("date_of_birth", patient.date_of_birth), code, label)
-    if "consent_status" in changes and changes["consent_status"] != patient.consent_status:
-        patient.consent_updated_at = utcnow()
-    for name, value in changes.items():
-        setattr(patient, name, value)
-    _flush_unique(session, patient.record_number)
+    with _unique_record_number(session, changes.get("record_number", patient.record_number)):
+        if "consent_status" in changes and changes["consent_status"] != patient.consent_status:
+            patient.consent_updated_at = utcnow()
+        for name, value in changes.items():
+            setattr(patient, name, value)
     record_patient_event(session, context, patient, "update", {"fields": sorted(changes)})
     return patient
 
@@ -177,8 +178,8 @@ def _check_birth_before_records(session: Session, patient: Patient, date_of_birt
         )
 
 
-def _flush_unique(session: Session, record_number: str | None) -> None:
-    flush_or_conflict(session, f"Another patient of this clinic already has record number {record_number!r}.")
+def _unique_record_number(session: Session, record_number: str | None) -> AbstractContextManager[None]:
+    return unique_or_conflict(session, f"Another patient of this clinic already has record number {record_number!r}.")
 
 
 # Device units ------------------------------------------------------------------------------------------
@@ -206,9 +207,9 @@ def get_device(*, session: Session, scope: TenantScope, device_id: int) -> Devic
 def create_device(*, session: Session, scope: TenantScope, context: AuditContext, data: DeviceUnitCreate) -> DeviceUnit:
     """Register a device unit in one of the caller's organisations."""
     scope.check(data.organisation_id, what="Organisation")
-    device = DeviceUnit(**data.model_dump())
-    session.add(device)
-    flush_or_conflict(session, f"{data.manufacturer} unit {data.serial_number!r} is already registered.")
+    with unique_or_conflict(session, f"{data.manufacturer} unit {data.serial_number!r} is already registered."):
+        device = DeviceUnit(**data.model_dump())
+        session.add(device)
     audit.record(
         session=session,
         context=context,

@@ -63,9 +63,20 @@ async def upload_model_file(
     context: ApiAudit,
 ) -> ModelVersionRead:
     """Upload (or replace) the ONNX file of a draft, as the multipart field `file` (researchers)."""
-    version = service.get_draft_for_upload(session=session, scope=scope, model_id=model_id)
-    stored = await files.receive_onnx(request, files.model_file_path(settings.DATA_DIR, version.id))
-    version = service.attach_file(session=session, context=context, version=version, stored=stored)
+    service.get_draft_for_upload(session=session, scope=scope, model_id=model_id)
+    session.commit()  # receiving takes seconds: hold no transaction (and no SQLite lock) meanwhile
+    with files.incoming_model_file(settings.DATA_DIR, model_id) as incoming:
+        stored = await files.receive_onnx(request, incoming)
+        version = service.get_draft_for_upload(session=session, scope=scope, model_id=model_id, lock=True)
+        version = service.attach_file(
+            session=session,
+            context=context,
+            version=version,
+            stored=stored,
+            incoming=incoming,
+            data_dir=settings.DATA_DIR,
+        )
+        session.commit()
     return ModelVersionRead.model_validate(version)
 
 
@@ -86,11 +97,11 @@ def download_model_file(
 
 @router.post("/models/{model_id}/publish")
 def publish_model_version(
-    model_id: IdPath, scope: PublishScope, session: SessionDep, context: ApiAudit
+    model_id: IdPath, scope: PublishScope, session: SessionDep, settings: SettingsDep, context: ApiAudit
 ) -> ModelVersionRead:
     """Share a draft that has its ONNX file with the whole consortium (researchers of its organisation)."""
     return ModelVersionRead.model_validate(
-        service.publish(session=session, scope=scope, context=context, model_id=model_id)
+        service.publish(session=session, scope=scope, context=context, model_id=model_id, data_dir=settings.DATA_DIR)
     )
 
 

@@ -6,6 +6,7 @@ every caller who holds ``model:read`` in some organisation may read it, and ``mo
 organisation may download it, but only the owner organisation's researchers (``model:publish``) change it.
 """
 
+import os
 from pathlib import Path
 
 from sqlalchemy import ColumnElement, or_, select
@@ -21,7 +22,7 @@ from exohub.web.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from exohub.web.models.files import model_file_path
+from exohub.web.models.files import file_sha256, model_file_path
 from exohub.web.models.models import ModelStatus, ModelVersion
 from exohub.web.models.schemas import ModelVersionCreate, ModelVersionRead
 from exohub.web.pagination import Page, PageParams, paginate
@@ -45,9 +46,13 @@ def _visible(scope: TenantScope) -> ColumnElement[bool]:
     return or_(own, ModelVersion.status != ModelStatus.DRAFT) if _shared_with(scope) else own
 
 
-def get(*, session: Session, scope: TenantScope, model_id: int) -> ModelVersion:
-    """Return a version the caller may read: their organisations' drafts, and every shared version."""
-    version = session.get(ModelVersion, model_id)
+def get(*, session: Session, scope: TenantScope, model_id: int, lock: bool = False) -> ModelVersion:
+    """Return a version the caller may read: their organisations' drafts, and every shared version.
+
+    ``lock`` reads it afresh and locks its row for the rest of the transaction (PostgreSQL), so that a publication
+    and a file upload of one draft happen one after the other.
+    """
+    version = session.get(ModelVersion, model_id, with_for_update=lock or None, populate_existing=lock)
     if version is None or not _allows(scope, version):
         # 403 for a draft of the caller's own organisation that their role may not read, else 404.
         scope.check(None if version is None else version.organisation_id, what=_WHAT)
@@ -103,9 +108,9 @@ def create(*, session: Session, scope: TenantScope, context: AuditContext, data:
     return version
 
 
-def get_for_change(*, session: Session, scope: TenantScope, model_id: int) -> ModelVersion:
+def get_for_change(*, session: Session, scope: TenantScope, model_id: int, lock: bool = False) -> ModelVersion:
     """Return a version the caller may read and whose organisation they publish for (``scope``: model:publish)."""
-    version = get(session=session, scope=scope.principal.scope(Permission.MODEL_READ), model_id=model_id)
+    version = get(session=session, scope=scope.principal.scope(Permission.MODEL_READ), model_id=model_id, lock=lock)
     if not scope.allows(version.organisation_id):
         raise PermissionDeniedError(
             f"Only researchers of {version.organisation.name} may change {version.name} {version.version}."
@@ -113,9 +118,9 @@ def get_for_change(*, session: Session, scope: TenantScope, model_id: int) -> Mo
     return version
 
 
-def get_draft_for_upload(*, session: Session, scope: TenantScope, model_id: int) -> ModelVersion:
-    """Return a draft whose file the caller may (re)place."""
-    version = get_for_change(session=session, scope=scope, model_id=model_id)
+def get_draft_for_upload(*, session: Session, scope: TenantScope, model_id: int, lock: bool = False) -> ModelVersion:
+    """Return a draft whose file the caller may (re)place (``lock``: see :func:`get`)."""
+    version = get_for_change(session=session, scope=scope, model_id=model_id, lock=lock)
     if version.status != ModelStatus.DRAFT:
         raise InvalidStateError(
             f"{version.name} {version.version} is {version.status.value}; its file never changes. "
@@ -124,24 +129,46 @@ def get_draft_for_upload(*, session: Session, scope: TenantScope, model_id: int)
     return version
 
 
-def attach_file(*, session: Session, context: AuditContext, version: ModelVersion, stored: StoredFile) -> ModelVersion:
-    """Record the checksum and size of the draft's newly stored ONNX file."""
+def attach_file(
+    *,
+    session: Session,
+    context: AuditContext,
+    version: ModelVersion,
+    stored: StoredFile,
+    incoming: Path,
+    data_dir: Path,
+) -> ModelVersion:
+    """Make the received file at ``incoming`` the draft's ONNX file, and record its checksum and size.
+
+    ``version`` must come from :func:`get_draft_for_upload` with ``lock=True`` in this transaction. The row is
+    written first (on SQLite that takes the database's write lock), then the file is renamed into place; should
+    the commit still fail, :func:`publish` finds the file and its recorded checksum apart and refuses.
+    """
     version.file_sha256 = stored.sha256
     version.file_size_bytes = stored.size_bytes
     session.flush()
     _record(session, context, version, "upload", {"sha256": stored.sha256, "size_bytes": stored.size_bytes})
+    os.replace(incoming, model_file_path(data_dir, version.id))
     return version
 
 
-def publish(*, session: Session, scope: TenantScope, context: AuditContext, model_id: int) -> ModelVersion:
-    """Share a draft that has its ONNX file with the whole consortium."""
-    version = get_for_change(session=session, scope=scope, model_id=model_id)
+def publish(
+    *, session: Session, scope: TenantScope, context: AuditContext, model_id: int, data_dir: Path
+) -> ModelVersion:
+    """Share a draft that has its ONNX file with the whole consortium, once its file matches its recorded checksum."""
+    version = get_for_change(session=session, scope=scope, model_id=model_id, lock=True)
     if version.status != ModelStatus.DRAFT:
         raise InvalidStateError(f"{version.name} {version.version} is already {version.status.value}.")
     if version.file_sha256 is None:
         raise InvalidStateError(
             f"Upload the ONNX file of {version.name} {version.version} (PUT /api/v1/models/{version.id}/file) "
             "before publishing it."
+        )
+    path = model_file_path(data_dir, version.id)
+    if not path.is_file() or file_sha256(path) != version.file_sha256:
+        raise InvalidStateError(
+            f"The stored ONNX file of {version.name} {version.version} does not match its recorded checksum (an "
+            f"upload was interrupted); upload it again (PUT /api/v1/models/{version.id}/file), then publish."
         )
     version.status = ModelStatus.PUBLISHED
     version.published_at = utcnow()
