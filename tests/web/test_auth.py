@@ -149,6 +149,60 @@ def test_password_change_needs_the_current_password(client: TestClient, session:
     assert response.json()["errors"][0]["field"] == "body.current_password"
 
 
+def test_guessing_the_current_password_is_rate_limited_and_audited(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    """A stolen session must not be a way to brute-force the password: guesses count as failed sign-ins."""
+    user = factories.make_user(session)
+    headers = factories.bearer(session, settings, user)
+    session.commit()
+    change = {"current_password": "a long wrong guess", "new_password": "a brand new passphrase"}
+    for _ in range(settings.LOGIN_MAX_FAILURES_PER_ACCOUNT):
+        assert client.post("/api/v1/auth/password", headers=headers, json=change).status_code == 422
+    change["current_password"] = factories.PASSWORD
+    limited = client.post("/api/v1/auth/password", headers=headers, json=change)
+    assert limited.status_code == 429 and "this account" in limited.json()["detail"]
+    assert _token(client, user.email)["status"] == 429  # the account's sign-in is limited as well
+    actions = session.scalars(select(AuditEvent.action)).all()
+    assert actions.count("auth.password_change_failed") == settings.LOGIN_MAX_FAILURES_PER_ACCOUNT
+    assert actions.count("auth.rate_limited") == 2
+    session.expire_all()
+    assert session.get(User, user.id).password_hash == user.password_hash
+
+
+def test_a_rate_limited_sign_in_is_audited(client: TestClient, session: Session, settings: Settings) -> None:
+    user = factories.make_user(session)
+    for _ in range(settings.LOGIN_MAX_FAILURES_PER_ACCOUNT + 2):
+        _token(client, user.email, "wrong password!")
+    events = session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.rate_limited")).all()
+    assert len(events) == 2 and events[0].detail == {"email": user.email, "reason": "for this account"}
+
+
+def test_an_email_longer_than_any_account_is_refused_before_anything_is_stored(
+    client: TestClient, session: Session
+) -> None:
+    response = client.post("/api/v1/auth/token", data={"username": "a" * 300 + "@example.org", "password": "x"})
+    assert response.status_code == 422 and "at most 254 characters" in response.json()["detail"]
+    csrf = factories.csrf_of(client.get("/login").text)
+    page = client.post("/login", data={"csrf_token": csrf, "email": "b" * 300, "password": "x"})
+    assert page.status_code == 422 and "at most 254 characters" in page.text
+    assert session.scalars(select(LoginAttempt)).all() == []
+
+
+def test_deactivating_an_account_signs_it_out_for_good(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    operator = factories.make_user(session, is_superuser=True)
+    user = factories.make_user(session)
+    operator_headers, headers = factories.bearer(session, settings, operator), factories.bearer(session, settings, user)
+    session.commit()
+    for active, expected in ((False, 401), (True, 401)):
+        response = client.patch(f"/api/v1/users/{user.id}", headers=operator_headers, json={"is_active": active})
+        assert response.status_code == 200, response.text
+        assert client.get("/api/v1/users/me", headers=headers).status_code == expected  # not revived by reactivation
+    assert _token(client, user.email)["status"] == 200
+
+
 def test_nothing_sensitive_in_logs(client: TestClient, session: Session, caplog: pytest.LogCaptureFixture) -> None:
     user = factories.make_user(session)
     with caplog.at_level(logging.DEBUG):

@@ -3,6 +3,7 @@ always a 4xx problem that names the field, never a 500, nothing half-written."""
 
 import string
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -143,3 +144,18 @@ def test_html_in_names_is_escaped_on_pages(client: TestClient, session: Session,
     dashboard = client.get("/dashboard").text
     assert "<script>alert" not in dashboard
     assert "&lt;script&gt;" in dashboard
+
+
+@pytest.mark.parametrize("field", ["serial_number", "joints", "manufacturer"])
+def test_a_control_character_in_a_device_is_refused_naming_the_field(
+    client: TestClient, session: Session, settings: Settings, field: str
+) -> None:
+    """PostgreSQL refuses NUL in text: it must be a 422 naming the field on both engines, never a 500."""
+    clinic = factories.make_organisation(session)
+    user = factories.make_user(session, roles=[(clinic, Role.FLEET_MANAGER)])
+    headers = factories.bearer(session, settings, user)
+    session.commit()
+    device = {"organisation_id": clinic.id, "manufacturer": "StrideWorks", "model_name": "H2", "serial_number": "H2-1"}
+    response = client.post("/api/v1/clinic/devices", headers=headers, json=device | {field: "H2\x00-1"})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == f"body.{field}"

@@ -43,6 +43,7 @@ def country_name(code: str) -> str:
     return str(getattr(country, "common_name", None) or getattr(country, "name", code))
 
 
+# One printable line each (no control characters: PostgreSQL refuses NUL), stripped, within the lengths.
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
@@ -52,6 +53,18 @@ Name = Annotated[
 ShortName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    AfterValidator(_printable),
+    AfterValidator(_single_line),
+]
+OptionalShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=120),
+    AfterValidator(_printable),
+    AfterValidator(_single_line),
+]
+SerialNumber = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
     AfterValidator(_printable),
     AfterValidator(_single_line),
 ]

@@ -56,7 +56,7 @@ async def _check_upload_allowed(request: Request) -> None:
         raise PermissionDeniedError("Sign in before sending files.")
     declared = request.headers.get("content-length", "")
     max_bytes = request.app.state.settings.MAX_RECORDING_BYTES + MULTIPART_OVERHEAD_BYTES
-    if not declared.isdigit() or int(declared) > max_bytes:
+    if not (declared.isascii() and declared.isdigit()) or int(declared) > max_bytes:
         raise ContentTooLargeError(f"Send files of at most {max_bytes} bytes, with their length declared.")
 
 

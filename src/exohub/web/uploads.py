@@ -90,7 +90,7 @@ async def receive_file(
     if content_type != b"multipart/form-data" or not boundary:
         raise InvalidInputError(f"Send {what} as multipart/form-data in a field named {FILE_FIELD!r}.", field=field)
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes + MULTIPART_OVERHEAD_BYTES:
+    if declared.isascii() and declared.isdigit() and int(declared) > max_bytes + MULTIPART_OVERHEAD_BYTES:
         raise _too_large(what, max_bytes)
     destination.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(destination) as partial, partial.open("wb") as out:

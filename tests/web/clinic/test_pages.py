@@ -290,6 +290,8 @@ def test_berg_items_on_the_form_are_all_or_none_and_named(client: TestClient, se
     full = {f"item_{number}": "3" for number in range(1, 15)}
     wrong = client.post(url, data={**base, **full, "item_9": "5"})
     assert wrong.status_code == 422 and "Berg item 9" in wrong.text
+    superscript = client.post(url, data={**base, **full, "item_3": "²"})  # a digit to Python, no int
+    assert superscript.status_code == 422 and "items 3 are not" in superscript.text
     not_berg = client.post(url, data={**base, "measure": "tug", "value": "12", "item_1": "4"})
     assert not_berg.status_code == 422 and "belong to the Berg Balance Scale only" in not_berg.text
     saved = client.post(url, data={**base, **full}, follow_redirects=False)

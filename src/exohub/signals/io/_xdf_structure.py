@@ -143,7 +143,7 @@ def _stream_header(xml: bytes, stream_id: int, path: Path) -> tuple[int, int]:
         raise ValidationError(f"{path}: the header of stream {stream_id} is not valid XML ({err}).") from err
     count_text = root.findtext("channel_count", "")
     channel_format = root.findtext("channel_format", "")
-    if not count_text.strip().isdigit() or not 1 <= int(count_text) <= MAX_CHANNELS:
+    if not count_text.strip().isdecimal() or not 1 <= int(count_text) <= MAX_CHANNELS:
         raise ValidationError(
             f"{path}: stream {stream_id} has channel_count {count_text!r}; expected 1-{MAX_CHANNELS}."
         )

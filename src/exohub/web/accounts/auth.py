@@ -26,6 +26,7 @@ from exohub.web.tenancy import Principal
 SessionKind = Literal["api", "page"]
 
 WRONG_CREDENTIALS = "Incorrect email or password."
+EMAIL_MAX_LENGTH = User.email.type.length or 254
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ def sign_in(
     email = email.strip().lower()
     if has_control_characters(email):  # no account has such an address, and the attempt could not be stored
         raise InvalidInputError("The email address must not contain control characters.")
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise InvalidInputError(f"An email address has at most {EMAIL_MAX_LENGTH} characters; no account has this one.")
     _prune(session=session, settings=settings)
     _check_rate_limit(session=session, settings=settings, email=email, address=address)
     user = get_by_email(session=session, email=email)
@@ -92,21 +95,33 @@ def _prune(*, session: Session, settings: Settings) -> None:
 
 
 def _check_rate_limit(*, session: Session, settings: Settings, email: str, address: str) -> None:
+    """Refuse, and audit the refusal (committed), once an account or an address failed too often lately.
+
+    Failed password checks count whatever asked for them: a sign-in or a password change.
+    """
     since = utcnow() - timedelta(minutes=settings.LOGIN_WINDOW_MINUTES)
     failures = select(func.count()).where(LoginAttempt.attempted_at >= since, LoginAttempt.succeeded.is_(False))
-    retry_after_s = settings.LOGIN_WINDOW_MINUTES * 60
     if (session.scalar(failures.where(LoginAttempt.email == email)) or 0) >= settings.LOGIN_MAX_FAILURES_PER_ACCOUNT:
-        raise RateLimitedError(
-            f"Too many failed sign-ins for this account; try again in {settings.LOGIN_WINDOW_MINUTES} minutes.",
-            retry_after_s=retry_after_s,
-        )
-    if (
+        reason = "for this account"
+    elif (
         session.scalar(failures.where(LoginAttempt.address == address)) or 0
     ) >= settings.LOGIN_MAX_FAILURES_PER_ADDRESS:
-        raise RateLimitedError(
-            f"Too many failed sign-ins from your address; try again in {settings.LOGIN_WINDOW_MINUTES} minutes.",
-            retry_after_s=retry_after_s,
-        )
+        reason = "from your address"
+    else:
+        return
+    audit.record(
+        session=session,
+        context=AuditContext(actor_user_id=None, address=address),
+        action="auth.rate_limited",
+        object_type="user",
+        object_id=None,
+        detail={"email": email, "reason": reason},
+    )
+    session.commit()
+    raise RateLimitedError(
+        f"Too many failed sign-ins {reason}; try again in {settings.LOGIN_WINDOW_MINUTES} minutes.",
+        retry_after_s=settings.LOGIN_WINDOW_MINUTES * 60,
+    )
 
 
 def start_session(*, session: Session, settings: Settings, user: User, kind: SessionKind, address: str | None) -> str:
@@ -172,15 +187,33 @@ def end_session(*, session: Session, token: str, context: AuditContext) -> None:
 def change_password(
     *,
     session: Session,
+    settings: Settings,
     principal: Principal,
     context: AuditContext,
     current_password: str,
     new_password: str,
     keep_token: str | None,
 ) -> None:
-    """Change the caller's password and revoke their other sessions (``keep_token`` stays signed in)."""
+    """Change the caller's password and revoke their other sessions (``keep_token`` stays signed in).
+
+    A wrong current password counts as a failed sign-in of the account (committed, audited), under the same rate
+    limit: a stolen session cannot be used to guess the password.
+    """
     user = session.get(User, principal.user_id)
-    if user is None or not verify_password(current_password, user.password_hash):
+    if user is None:
+        raise AuthenticationError(WRONG_CREDENTIALS)
+    address = context.address or "unknown"
+    _check_rate_limit(session=session, settings=settings, email=user.email, address=address)
+    if not verify_password(current_password, user.password_hash):
+        session.add(LoginAttempt(email=user.email, address=address, succeeded=False))
+        audit.record(
+            session=session,
+            context=context,
+            action="auth.password_change_failed",
+            object_type="user",
+            object_id=user.id,
+        )
+        session.commit()
         raise InvalidInputError("The current password is incorrect.", field="body.current_password")
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()

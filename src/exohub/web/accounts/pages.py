@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from exohub.web.accounts import auth, service
+from exohub.web.accounts.auth import EMAIL_MAX_LENGTH
 from exohub.web.accounts.schemas import MemberCreate, OrganisationCreate, PasswordChange, UserCreate
 from exohub.web.deps import PageAudit, PagePrincipal, SessionDep, SettingsDep, client_address, page_scope
-from exohub.web.errors import AuthenticationError, DomainError, RateLimitedError
+from exohub.web.errors import AuthenticationError, DomainError, InvalidInputError, RateLimitedError
 from exohub.web.fields import IdPath, SearchQuery
 from exohub.web.forms import form_error, form_values, validate_form
 from exohub.web.pagination import PageParams
@@ -52,8 +53,8 @@ async def login_submit(request: Request, session: SessionDep, settings: Settings
             address=client_address(request),
             kind="page",
         )
-    except (AuthenticationError, RateLimitedError) as err:
-        context = {"next": next_path, "error": err.detail, "email": form.get("email", "")}
+    except (AuthenticationError, InvalidInputError, RateLimitedError) as err:
+        context = {"next": next_path, "error": err.detail, "email": form.get("email", "")[:EMAIL_MAX_LENGTH]}
         return render(request, "login.html", context, status_code=err.status)
     request.session.clear()
     request.session.update({"token": signed_in.token, "csrf": new_token()})
@@ -74,13 +75,14 @@ def password_page(request: Request, principal: PagePrincipal) -> HTMLResponse:
 
 @router.post("/account/password", response_class=HTMLResponse)
 async def password_submit(
-    request: Request, principal: PagePrincipal, session: SessionDep, context: PageAudit
+    request: Request, principal: PagePrincipal, session: SessionDep, settings: SettingsDep, context: PageAudit
 ) -> HTMLResponse:
     data, errors = validate_form(PasswordChange, form_values(await request.form()))
     if data is not None:
         try:
             auth.change_password(
                 session=session,
+                settings=settings,
                 principal=principal,
                 context=context,
                 current_password=data.current_password,

@@ -64,11 +64,20 @@ def logout(principal: CurrentPrincipal, token: CurrentToken, session: SessionDep
 
 @auth_router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
 def change_password(
-    data: PasswordChange, principal: CurrentPrincipal, token: CurrentToken, session: SessionDep, context: ApiAudit
+    data: PasswordChange,
+    principal: CurrentPrincipal,
+    token: CurrentToken,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: ApiAudit,
 ) -> None:
-    """Change your password; every other session of yours is signed out."""
+    """Change your password; every other session of yours is signed out.
+
+    A wrong current password counts as a failed sign-in: after too many, 429 until the window has passed.
+    """
     auth.change_password(
         session=session,
+        settings=settings,
         principal=principal,
         context=context,
         current_password=data.current_password,

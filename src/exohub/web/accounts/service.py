@@ -1,9 +1,9 @@
 """Organisations, users and memberships. Keyword-only functions, session first; they flush, never commit."""
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from exohub.web.accounts.models import Membership, Organisation, User
+from exohub.web.accounts.models import AuthSession, Membership, Organisation, User
 from exohub.web.accounts.schemas import (
     MemberCreate,
     MemberRead,
@@ -16,7 +16,7 @@ from exohub.web.accounts.schemas import (
 )
 from exohub.web.audit import service as audit
 from exohub.web.audit.service import AuditContext
-from exohub.web.database import unique_or_conflict
+from exohub.web.database import unique_or_conflict, utcnow
 from exohub.web.errors import ConflictError, InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from exohub.web.pagination import Page, PageParams, paginate, search_term
 from exohub.web.security import hash_password
@@ -329,6 +329,12 @@ def update_user(*, session: Session, scope: TenantScope, context: AuditContext, 
             raise InvalidInputError(f"{field} cannot be null.", field=f"body.{field}")
         setattr(user, field, value)
     session.flush()
+    if changes.get("is_active") is False:  # signed out everywhere: reactivating must not revive old tokens
+        session.execute(
+            update(AuthSession)
+            .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
     audit.record(
         session=session,
         context=context,

@@ -215,7 +215,7 @@ def _berg_items(values: dict[str, str]) -> tuple[list[int] | None, str]:
     missing = [number for number in range(1, len(BERG_ITEM_FIELDS) + 1) if number not in filled]
     if missing:
         return None, f"Score all 14 Berg items or none (then enter the total); items {_ranges(missing)} are empty."
-    not_whole = [number for number, text in filled.items() if not text.strip().isdigit()]
+    not_whole = [number for number, text in filled.items() if not text.strip().isdecimal()]  # "²" is a digit, no int
     if not_whole:
         return None, f"Berg items are scored 0 to 4 in whole points; items {_ranges(not_whole)} are not."
     return [int(filled[number]) for number in sorted(filled)], ""

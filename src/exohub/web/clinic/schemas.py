@@ -14,7 +14,7 @@ from exohub.web.clinic.conditions import check_ais_grade, check_icd10_code, chec
 from exohub.web.clinic.measures import MeasureCode
 from exohub.web.clinic.models import AffectedSide, AssistMode, ConsentStatus, Sex
 from exohub.web.errors import InvalidInputError
-from exohub.web.fields import MAX_ID, LongText, Name, ShortName
+from exohub.web.fields import MAX_ID, LongText, Name, OptionalShortText, SerialNumber, ShortName
 
 FIRST_DATE = date(1900, 1, 1)
 JOINT_NAMES = ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
@@ -147,10 +147,8 @@ class DeviceUnitCreate(Input):
     organisation_id: int = Field(ge=1, le=MAX_ID, description="The clinic that holds the unit.")
     manufacturer: ShortName
     model_name: ShortName
-    serial_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    joints: Annotated[str, StringConstraints(max_length=120)] = Field(
-        default="", description="e.g. 'hip' or 'hip, knee'."
-    )
+    serial_number: SerialNumber
+    joints: OptionalShortText = Field(default="", description="e.g. 'hip' or 'hip, knee'.")
 
 
 class DeviceUnitRead(BaseModel):
