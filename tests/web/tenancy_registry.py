@@ -2,8 +2,9 @@
 
 Each later domain adds to it, in its own section:
 
-- ``TENANT_ENDPOINTS``: endpoints whose path names an organisation-owned object. The cross-tenant
-  test calls each one as every role of clinic A on clinic B's object and requires 404.
+- ``TENANT_ENDPOINTS``: endpoints whose path names an organisation-owned object, or whose body names the
+  organisation a new object goes to (``"{organisation_id}"`` as a body value is filled in like a path
+  parameter). The cross-tenant test calls each one as every role of clinic A on clinic B and requires 404.
 - ``TENANT_LISTS``: list endpoints; the test requires that none of clinic B's private markers
   (member emails, audit details...) appear in what clinic A's roles receive.
 - ``CONSORTIUM_WIDE``: endpoints with a path parameter that are shared by the whole consortium on
@@ -156,7 +157,18 @@ def _models_world(session: Session, clinic: Clinic) -> None:
     clinic.markers.append(marker)
 
 
+_NEW_DRAFT = {
+    "organisation_id": "{organisation_id}",
+    "name": "hip-phase-cross-tenant",
+    "version": "1.0.0",
+    "code_version": "exohub 0.4.0",
+    "training_sites": [{"site": "Clinic A", "subjects": 3}],
+    "intended_use": "Gait phase.",
+    "limitations": "None known.",
+}
+
 TENANT_ENDPOINTS += [
+    TenantEndpoint("POST", "/api/v1/models", _NEW_DRAFT),
     TenantEndpoint("GET", "/api/v1/models/{model_id}"),
     TenantEndpoint("PUT", "/api/v1/models/{model_id}/file"),
     TenantEndpoint("GET", "/api/v1/models/{model_id}/file"),
@@ -198,9 +210,28 @@ def _clinic_world(session: Session, clinic: Clinic) -> None:
 
 
 _SESSION = {"session_date": "2026-10-02"}
+_NEW_PATIENT = {
+    "organisation_id": "{organisation_id}",
+    "full_name": "New Patient",
+    "date_of_birth": "1960-01-02",
+    "sex": "female",
+    "condition_code": "I63.9",
+    "affected_side": "left",
+    "consent_status": "granted",
+}
+_NEW_DEVICE = {
+    "organisation_id": "{organisation_id}",
+    "manufacturer": "StrideWorks",
+    "model_name": "H2",
+    "serial_number": "H2-CROSS-TENANT",
+}
 _OUTCOME = {"measure": "10mwt_comfortable", "value": 0.5, "measured_on": "2026-10-02"}
 
 TENANT_ENDPOINTS += [
+    TenantEndpoint("POST", "/api/v1/clinic/patients", _NEW_PATIENT),
+    TenantEndpoint("POST", "/api/v1/clinic/devices", _NEW_DEVICE),
+    TenantEndpoint("POST", "/clinic/patients", _NEW_PATIENT, kind="page"),
+    TenantEndpoint("POST", "/clinic/devices", _NEW_DEVICE, kind="page"),
     TenantEndpoint("GET", "/api/v1/clinic/patients/{patient_id}"),
     TenantEndpoint("PATCH", "/api/v1/clinic/patients/{patient_id}", {"goals": "Walk to the shop"}),
     TenantEndpoint("GET", "/api/v1/clinic/patients/{patient_id}/progress"),

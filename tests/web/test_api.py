@@ -116,3 +116,32 @@ def test_members_of_a_missing_organisation_are_not_found_even_for_the_operator(
     assert response.status_code == 404
     clinic = factories.make_organisation(session)
     assert client.get(f"/api/v1/organisations/{clinic.id}/members", headers=headers).json()["total"] == 0
+
+
+def test_nobody_grants_themselves_patient_access_and_the_operator_holds_none(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    """Admins and the operator manage people, never read patients: they cannot make themselves therapists."""
+    clinic = factories.make_organisation(session)
+    admin = factories.make_user(session, roles=[(clinic, Role.ADMIN)])
+    operator = factories.make_user(session, is_superuser=True)
+    colleague = factories.make_user(session)
+    admin_headers, operator_headers = (
+        factories.bearer(session, settings, admin),
+        factories.bearer(session, settings, operator),
+    )
+    session.commit()
+    path = f"/api/v1/organisations/{clinic.id}/members"
+    for headers, who in ((admin_headers, admin), (operator_headers, operator)):
+        for role in ("therapist", "clinician"):
+            refused = client.post(path, headers=headers, json={"email": who.email, "role": role})
+            assert refused.status_code == 403 and "Nobody gives themselves access" in refused.json()["detail"]
+    refused = client.post(path, headers=admin_headers, json={"email": operator.email, "role": "therapist"})
+    assert refused.status_code == 409 and "platform operator's account" in refused.json()["detail"]
+    assert (
+        client.post(path, headers=admin_headers, json={"email": colleague.email, "role": "therapist"}).status_code
+        == 201
+    )
+    assert client.post(path, headers=admin_headers, json={"email": admin.email, "role": "auditor"}).status_code == 201
+    roles = session.scalars(select(Membership.role).where(Membership.organisation_id == clinic.id)).all()
+    assert sorted(roles) == sorted([Role.ADMIN, Role.THERAPIST, Role.AUDITOR])

@@ -20,7 +20,7 @@ from exohub.web.database import unique_or_conflict, utcnow
 from exohub.web.errors import ConflictError, InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError
 from exohub.web.pagination import Page, PageParams, paginate, search_term
 from exohub.web.security import hash_password
-from exohub.web.tenancy import OrganisationKind, Principal, Role, TenantScope
+from exohub.web.tenancy import ROLE_PERMISSIONS, OrganisationKind, Permission, Principal, Role, TenantScope
 
 
 def principal_of(user: User) -> Principal:
@@ -180,6 +180,8 @@ def add_member(
             session.add(user)
     elif any(m.organisation_id == organisation_id and m.role == data.role for m in user.memberships):
         raise ConflictError(f"{data.email} already has the role {data.role.value!r} in this organisation.")
+    else:
+        _check_patient_access_grant(scope.principal, user, data.role)
     with unique_or_conflict(session, f"{data.email} already has the role {data.role.value!r} in this organisation."):
         membership = Membership(user=user, organisation_id=organisation_id, role=data.role)
         session.add(membership)
@@ -193,6 +195,26 @@ def add_member(
         detail={"user_id": user.id, "role": data.role},
     )
     return membership
+
+
+def _check_patient_access_grant(principal: Principal, user: User, role: Role) -> None:
+    """Nobody gives themselves a role that reads patient data, and the platform operator's account holds none.
+
+    Admins and the operator manage people and never read identifiable patient data (``tenancy``); without this,
+    either could add themselves as a therapist and read every patient of the clinic.
+    """
+    if Permission.PATIENT_READ not in ROLE_PERMISSIONS[role]:
+        return
+    if user.id == principal.user_id:
+        raise PermissionDeniedError(
+            "Nobody gives themselves access to patient data: ask another admin of the clinic to add you as "
+            f"{role.value}."
+        )
+    if user.is_superuser:
+        raise InvalidStateError(
+            f"{user.email} is a platform operator's account, which never reads patient data; add a separate personal "
+            f"account as {role.value}."
+        )
 
 
 def remove_member(
