@@ -78,11 +78,11 @@ class FaultCase:
 
     @property
     def passed(self) -> bool:
-        """Everything as required: the expected fault, safe within 1 tick, latched and logged."""
+        """Everything as required: the expected fault, safe in the tick it is observed, latched and logged."""
         return (
             self.fault == self.expected_fault
             and self.ticks_to_safe is not None
-            and 0 <= self.ticks_to_safe <= 1
+            and self.ticks_to_safe == 0
             and self.safe_state
             and self.latched
             and self.logged
