@@ -95,6 +95,7 @@ TENANT_LISTS += [
 CONSORTIUM_WIDE.update(
     {
         "GET /api/v1/organisations/{organisation_id}": "the directory profile (name, kind, country) is public",
+        "GET /api/v1/organisations": "the directory of organisations (name, kind, country) is public",
     }
 )
 WORLD_BUILDERS.append(_accounts_world)
@@ -138,7 +139,7 @@ _SHARED_ALLIANCE_ROUTES = (
 )
 CONSORTIUM_WIDE.update(
     dict.fromkeys(
-        _SHARED_ALLIANCE_ROUTES,
+        (*_SHARED_ALLIANCE_ROUTES, "GET /api/v1/alliances"),
         "alliances and their goals are shared by the whole consortium; writes are checked by role",
     )
 )

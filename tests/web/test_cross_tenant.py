@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from exohub.web.config import Settings
 from exohub.web.main import API_PREFIX, API_ROUTERS, PAGE_ROUTERS
+from exohub.web.pagination import Page
 from exohub.web.tenancy import Role
 from tests.web import factories
 from tests.web.tenancy_registry import (
@@ -159,6 +160,23 @@ def _api_routes_whose_body_names_an_organisation() -> list[str]:
             if "organisation_id" in getattr(model, "model_fields", {}):
                 found += [f"{method} {API_PREFIX}{route.path}" for method in sorted(route.methods)]
     return found
+
+
+def test_every_api_list_is_registered() -> None:
+    """A new list endpoint (a Page of items) must be checked for leaks (TENANT_LISTS) or be shared on purpose."""
+    lists = [
+        f"GET {API_PREFIX}{route.path}"
+        for router in API_ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and "GET" in route.methods
+        and isinstance(route.response_model, type)
+        and issubclass(route.response_model, Page)
+    ]
+    assert len(lists) >= 7, lists  # users, organisations, alliances, audit events, models, patients, devices
+    registered = {endpoint.key for endpoint in (*TENANT_LISTS, *TENANT_ENDPOINTS)} | set(CONSORTIUM_WIDE)
+    unregistered = sorted(set(lists) - registered)
+    assert not unregistered, f"register these in tests/web/tenancy_registry.py: {unregistered}"
 
 
 def test_every_create_naming_an_organisation_in_its_body_is_registered() -> None:
