@@ -52,7 +52,8 @@ def get(*, session: Session, scope: TenantScope, model_id: int, lock: bool = Fal
     ``lock`` reads it afresh and locks its row for the rest of the transaction (PostgreSQL), so that a publication
     and a file upload of one draft happen one after the other.
     """
-    version = session.get(ModelVersion, model_id, with_for_update=lock or None, populate_existing=lock)
+    lock_row = {"of": ModelVersion} if lock else None  # the row only: not the eagerly joined organisation
+    version = session.get(ModelVersion, model_id, with_for_update=lock_row, populate_existing=lock)
     if version is None or not _allows(scope, version):
         # 403 for a draft of the caller's own organisation that their role may not read, else 404.
         scope.check(None if version is None else version.organisation_id, what=_WHAT)
