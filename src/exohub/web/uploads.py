@@ -6,7 +6,11 @@ left where a reader would find it.
 """
 
 import hashlib
-from collections.abc import Callable
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -26,6 +30,9 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024
 """Room for the multipart headers and boundaries (and small form fields) around the file itself."""
 
 FILE_FIELD = "file"
+
+INCOMING_MAX_AGE_S = 6 * 3600.0
+"""Incoming files older than this belong to no request any more (a killed process) and are swept."""
 
 
 class ContentTooLargeError(DomainError):
@@ -178,3 +185,51 @@ class _FileField:
         self.size_bytes = check_size(self.size_bytes + len(piece), self.max_bytes, what=self.what)
         self.digest.update(piece)
         self.out.write(piece)
+
+
+def incoming_dir(data_dir: Path) -> Path:
+    """Where uploads land while they are received and checked, before they are renamed into place."""
+    return data_dir / "incoming"
+
+
+@contextmanager
+def incoming_file(data_dir: Path) -> Iterator[Path]:
+    """A fresh path in the incoming folder, removed (with any sibling named after it) when the block ends.
+
+    Files a killed process left behind are swept first (:func:`sweep_incoming`).
+    """
+    folder = incoming_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    sweep_incoming(data_dir)
+    path = folder / f"{uuid.uuid4().hex}.upload"
+    try:
+        yield path
+    finally:
+        for leftover in folder.glob(f"{path.stem}*"):
+            leftover.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    removed_files: int
+    removed_bytes: int
+
+
+def sweep_incoming(data_dir: Path, *, max_age_s: float = INCOMING_MAX_AGE_S) -> SweepResult:
+    """Remove incoming files older than ``max_age_s`` (left by a process that died mid-upload)."""
+    folder = incoming_dir(data_dir)
+    if not folder.is_dir():
+        return SweepResult(0, 0)
+    cutoff = time.time() - max_age_s
+    removed = removed_bytes = 0
+    for path in folder.iterdir():
+        stat = path.lstat()
+        if stat.st_mtime >= cutoff:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed += 1
+        removed_bytes += stat.st_size
+    return SweepResult(removed, removed_bytes)

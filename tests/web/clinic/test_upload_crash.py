@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import sessionmaker
 
+from exohub.web import uploads
 from exohub.web.accounts import auth
-from exohub.web.clinic import recordings
 from exohub.web.config import Settings
 from exohub.web.database import make_engine
 from exohub.web.migrate import upgrade
@@ -126,7 +126,7 @@ def test_killed_mid_upload_leaves_no_half_session(server: Server, walk_csv: Path
     token, session_id = _seed(server)
     server.start()
     request, body = _upload_request(session_id, token, walk_csv)
-    incoming = recordings.incoming_dir(server.data_dir)
+    incoming = uploads.incoming_dir(server.data_dir)
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
         connection.sendall(request + body[: len(body) // 2])
         deadline = time.monotonic() + 20
@@ -143,7 +143,7 @@ def test_killed_mid_upload_leaves_no_half_session(server: Server, walk_csv: Path
     stored = server.data_dir / "recordings"
     assert not stored.exists() or not any(stored.rglob("*.parquet"))
     # The partial file of the dead request is swept once it is old enough to belong to no request.
-    assert recordings.sweep_incoming(server.data_dir, max_age_s=0.0).removed_files == len(left)
+    assert uploads.sweep_incoming(server.data_dir, max_age_s=0.0).removed_files == len(left)
     assert not any(incoming.iterdir())
 
 
@@ -164,7 +164,7 @@ def test_others_are_served_while_an_upload_is_in_flight(server: Server, walk_csv
     engine.dispose()
     server.start()
     request, body = _upload_request(session_id, token, walk_csv)
-    incoming = recordings.incoming_dir(server.data_dir)
+    incoming = uploads.incoming_dir(server.data_dir)
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
         connection.sendall(request + body[: len(body) // 2])
         deadline = time.monotonic() + 20

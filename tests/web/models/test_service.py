@@ -155,7 +155,6 @@ def test_publish_needs_the_file_then_shares_and_audits(
     publish = functools.partial(service.publish, session=session, scope=scope, context=CONTEXT, data_dir=tmp_path)
     with pytest.raises(InvalidStateError, match="Upload the ONNX file"):
         publish(model_id=draft.id)
-    (tmp_path / "models").mkdir()
     incoming, stored = _received(tmp_path, b"model bytes")
     service.attach_file(
         session=session, context=CONTEXT, version=draft, stored=stored, incoming=incoming, data_dir=tmp_path

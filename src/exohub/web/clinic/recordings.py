@@ -4,16 +4,12 @@ An upload is streamed to ``<DATA_DIR>/incoming/`` (:func:`exohub.web.uploads.rec
 analysed there, then written to ``<DATA_DIR>/recordings/<organisation id>/<key>.parquet`` with an atomic
 rename, and only then recorded in the database. If anything fails the incoming file and any written
 recording are removed, and the transaction rolls back, so there is never a session pointing at half a file
-(a process killed mid-upload leaves at most an incoming file, which :func:`sweep_incoming` removes).
+(a process killed mid-upload leaves at most an incoming file, which
+:func:`exohub.web.uploads.sweep_incoming` removes).
 """
 
 import hashlib
-import shutil
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.datastructures import UploadFile
@@ -24,15 +20,8 @@ from exohub.signals.io import read_recording, readable_suffixes, write_parquet
 from exohub.web.errors import InvalidInputError
 from exohub.web.uploads import FILE_FIELD, StoredFile, check_size
 
-INCOMING_MAX_AGE_S = 6 * 3600.0
-"""Incoming files older than this belong to no request any more (a killed process) and are swept."""
-
 _COPY_CHUNK_BYTES = 1024 * 1024
 _FIELD = f"body.{FILE_FIELD}"
-
-
-def incoming_dir(data_dir: Path) -> Path:
-    return data_dir / "incoming"
 
 
 def recording_path(data_dir: Path, organisation_id: int, key: str) -> Path:
@@ -43,23 +32,6 @@ def recording_path(data_dir: Path, organisation_id: int, key: str) -> Path:
 def new_key() -> str:
     """A fresh, unguessable recording key."""
     return uuid.uuid4().hex
-
-
-@contextmanager
-def incoming_file(data_dir: Path) -> Iterator[Path]:
-    """A fresh path in the incoming folder, removed (with any sibling named after it) when the block ends.
-
-    Files a killed process left behind are swept first (:func:`sweep_incoming`).
-    """
-    folder = incoming_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    sweep_incoming(data_dir)
-    path = folder / f"{new_key()}.upload"
-    try:
-        yield path
-    finally:
-        for leftover in folder.glob(f"{path.stem}*"):
-            leftover.unlink(missing_ok=True)
 
 
 def check_suffix(filename: str) -> str:
@@ -119,29 +91,3 @@ async def save_upload_file(upload: UploadFile, destination: Path, *, max_bytes: 
             digest.update(chunk)
             out.write(chunk)
     return StoredFile(sha256=digest.hexdigest(), size_bytes=size_bytes, filename=upload.filename or "")
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    removed_files: int
-    removed_bytes: int
-
-
-def sweep_incoming(data_dir: Path, *, max_age_s: float = INCOMING_MAX_AGE_S) -> SweepResult:
-    """Remove incoming files older than ``max_age_s`` (left by a process that died mid-upload)."""
-    folder = incoming_dir(data_dir)
-    if not folder.is_dir():
-        return SweepResult(0, 0)
-    cutoff = time.time() - max_age_s
-    removed = removed_bytes = 0
-    for path in folder.iterdir():
-        stat = path.lstat()
-        if stat.st_mtime >= cutoff:
-            continue
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-        removed += 1
-        removed_bytes += stat.st_size
-    return SweepResult(removed, removed_bytes)

@@ -7,7 +7,7 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from exohub.web.clinic import outcomes as clinic_outcomes
-from exohub.web.clinic import progress, recordings, service
+from exohub.web.clinic import progress, service
 from exohub.web.clinic import sessions as clinic_sessions
 from exohub.web.clinic.schemas import (
     DeviceUnitCreate,
@@ -26,7 +26,7 @@ from exohub.web.errors import NotFoundError
 from exohub.web.fields import IdPath, SearchQuery
 from exohub.web.pagination import Page, PageParamsDep
 from exohub.web.tenancy import Permission, TenantScope
-from exohub.web.uploads import receive_file, upload_body
+from exohub.web.uploads import incoming_file, receive_file, upload_body
 
 router = APIRouter(prefix="/clinic", tags=["clinic"])
 
@@ -168,7 +168,7 @@ async def upload_session_recording(
     clinic_sessions.check_can_attach(therapy_session)
     organisation_id, session_date = therapy_session.organisation_id, therapy_session.session_date
     session.commit()  # receiving and analysing take seconds: hold no transaction (and no SQLite lock) meanwhile
-    with recordings.incoming_file(settings.DATA_DIR) as incoming:
+    with incoming_file(settings.DATA_DIR) as incoming:
         stored = await receive_file(request, incoming, max_bytes=settings.MAX_RECORDING_BYTES, what="the recording")
         prepared = await run_in_threadpool(
             lambda: clinic_sessions.prepare_recording(

@@ -31,7 +31,7 @@ from exohub.web.forms import form_error, form_values, validate_form
 from exohub.web.pagination import PageParams
 from exohub.web.templating import render
 from exohub.web.tenancy import Permission, TenantScope
-from exohub.web.uploads import FILE_FIELD
+from exohub.web.uploads import FILE_FIELD, incoming_file
 
 router = APIRouter(prefix="/clinic")
 
@@ -160,7 +160,7 @@ async def _prepare_page_upload(
     upload: UploadFile,
     on_stage: Callable[[int], None] | None,
 ) -> clinic_sessions.PreparedRecording:
-    with recordings.incoming_file(settings.DATA_DIR) as incoming:
+    with incoming_file(settings.DATA_DIR) as incoming:
         stored = await recordings.save_upload_file(upload, incoming, max_bytes=settings.MAX_RECORDING_BYTES)
         return await run_in_threadpool(
             lambda: clinic_sessions.prepare_recording(

@@ -7,9 +7,6 @@ protobuf wire format (no ``onnx`` or ``torch`` import; the web layer stays light
 
 import base64
 import hashlib
-import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -36,21 +33,6 @@ _MAX_IR_VERSION = 100
 def model_file_path(data_dir: Path, model_id: int) -> Path:
     """Where the ONNX file of model version ``model_id`` lives."""
     return data_dir / "models" / f"{model_id}.onnx"
-
-
-@contextmanager
-def incoming_model_file(data_dir: Path, model_id: int) -> Iterator[Path]:
-    """A fresh hidden path beside the version's file, for an upload not yet attached; removed when the block ends.
-
-    The upload lands there while no transaction is held; :func:`~exohub.web.models.service.attach_file` renames it
-    over the version's file (one atomic rename in one folder) once the version is locked and still a draft.
-    """
-    path = model_file_path(data_dir, model_id).with_name(f".{model_id}-{secrets.token_hex(8)}.incoming")
-    try:
-        yield path
-    finally:
-        for leftover in path.parent.glob(f"{path.name}*"):  # the file, or the partial one of a broken upload
-            leftover.unlink(missing_ok=True)
 
 
 def file_sha256(path: Path) -> str:

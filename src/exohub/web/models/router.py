@@ -12,7 +12,7 @@ from exohub.web.models.models import ModelStatus
 from exohub.web.models.schemas import ModelName, ModelVersionCreate, ModelVersionRead
 from exohub.web.pagination import Page, PageParamsDep
 from exohub.web.tenancy import Permission, TenantScope
-from exohub.web.uploads import upload_body
+from exohub.web.uploads import incoming_file, upload_body
 
 router = APIRouter(tags=["models"])
 
@@ -65,7 +65,7 @@ async def upload_model_file(
     """Upload (or replace) the ONNX file of a draft, as the multipart field `file` (researchers)."""
     service.get_draft_for_upload(session=session, scope=scope, model_id=model_id)
     session.commit()  # receiving takes seconds: hold no transaction (and no SQLite lock) meanwhile
-    with files.incoming_model_file(settings.DATA_DIR, model_id) as incoming:
+    with incoming_file(settings.DATA_DIR) as incoming:
         stored = await files.receive_onnx(request, incoming)
         version = service.get_draft_for_upload(session=session, scope=scope, model_id=model_id, lock=True)
         version = service.attach_file(

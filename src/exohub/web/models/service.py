@@ -149,7 +149,9 @@ def attach_file(
     version.file_size_bytes = stored.size_bytes
     session.flush()
     _record(session, context, version, "upload", {"sha256": stored.sha256, "size_bytes": stored.size_bytes})
-    os.replace(incoming, model_file_path(data_dir, version.id))
+    destination = model_file_path(data_dir, version.id)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(incoming, destination)
     return version
 
 

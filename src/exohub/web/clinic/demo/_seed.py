@@ -13,7 +13,7 @@ from exohub.signals import Recording
 from exohub.signals.io import write_recording
 from exohub.web.accounts.models import Organisation
 from exohub.web.audit.service import AuditContext
-from exohub.web.clinic import recordings, service
+from exohub.web.clinic import service
 from exohub.web.clinic import sessions as clinic_sessions
 from exohub.web.clinic.demo._cohort import (
     CLINICS,
@@ -31,7 +31,7 @@ from exohub.web.clinic.demo._schedule import along, assessment_indices, course_p
 from exohub.web.clinic.models import AssistMode, DeviceUnit, Patient, TherapySession
 from exohub.web.clinic.schemas import DeviceUnitCreate, PatientCreate, TherapySessionCreate
 from exohub.web.tenancy import SYSTEM, Permission, TenantScope
-from exohub.web.uploads import StoredFile
+from exohub.web.uploads import StoredFile, incoming_file
 
 DEMO_ADDRESS = "exohub demo"
 SEED = 20260115
@@ -256,7 +256,7 @@ def _session_note(patient: DemoPatient, index: int, incident: Incident | None, r
 
 def _attach(writer: _Writer, therapy_session: TherapySession, recording: Recording, *, filename: str) -> None:
     """Attach ``recording`` to the session exactly as an upload does: a file in the incoming folder, then the store."""
-    with recordings.incoming_file(writer.data_dir) as incoming:
+    with incoming_file(writer.data_dir) as incoming:
         written = write_recording(recording, incoming.with_name(f"{incoming.stem}{Path(filename).suffix}"))
         written.rename(incoming)
         with incoming.open("rb") as file:
