@@ -48,7 +48,8 @@ PERSONALISE_LEARNING_RATE_FRACTION = 0.3
 #: models", CVPR 2022), which keeps what the federation learnt from the other sites where a site's own recordings
 #: say little. On two splits of six one-subject sites (docs/measurements.md, "Federated training"), 0.75 gave 1.02x
 #: and 0.99x the centralised phase RMSE where 1 (the fine-tuned model) gave 1.04x and 0.98x, and five sites of six
-#: beat their local-only model on both splits instead of four.
+#: beat their local-only model on both splits instead of four (a later run of the README command: 1.03x, three
+#: sites better and one tied; the site count moves from run to run).
 PERSONALISE_WEIGHT = 0.75
 
 
