@@ -187,6 +187,12 @@ class _FileField:
         self.out.write(piece)
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file at ``path``, in hex (as :class:`StoredFile` records it for an upload)."""
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
 def incoming_dir(data_dir: Path) -> Path:
     """Where uploads land while they are received and checked, before they are renamed into place."""
     return data_dir / "incoming"

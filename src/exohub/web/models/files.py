@@ -6,7 +6,6 @@ protobuf wire format (no ``onnx`` or ``torch`` import; the web layer stays light
 """
 
 import base64
-import hashlib
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,12 +32,6 @@ _MAX_IR_VERSION = 100
 def model_file_path(data_dir: Path, model_id: int) -> Path:
     """Where the ONNX file of model version ``model_id`` lives."""
     return data_dir / "models" / f"{model_id}.onnx"
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of the file at ``path``, in hex."""
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 async def receive_onnx(request: Request, destination: Path, *, max_bytes: int | None = None) -> StoredFile:

@@ -22,12 +22,12 @@ from exohub.web.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from exohub.web.models.files import file_sha256, model_file_path
+from exohub.web.models.files import model_file_path
 from exohub.web.models.models import ModelStatus, ModelVersion
 from exohub.web.models.schemas import ModelVersionCreate, ModelVersionRead
 from exohub.web.pagination import Page, PageParams, paginate
 from exohub.web.tenancy import Permission, Principal, TenantScope
-from exohub.web.uploads import StoredFile
+from exohub.web.uploads import StoredFile, file_sha256
 
 _WHAT = "Model version"
 

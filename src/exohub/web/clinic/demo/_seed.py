@@ -1,6 +1,5 @@
 """Write the demo cohort through the clinic services: device units, patients, sessions with recordings, outcomes."""
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -31,7 +30,7 @@ from exohub.web.clinic.demo._schedule import along, assessment_indices, course_p
 from exohub.web.clinic.models import AssistMode, DeviceUnit, Patient, TherapySession
 from exohub.web.clinic.schemas import DeviceUnitCreate, PatientCreate, TherapySessionCreate
 from exohub.web.tenancy import SYSTEM, Permission, TenantScope
-from exohub.web.uploads import StoredFile, incoming_file
+from exohub.web.uploads import StoredFile, file_sha256, incoming_file
 
 DEMO_ADDRESS = "exohub demo"
 SEED = 20260115
@@ -259,9 +258,7 @@ def _attach(writer: _Writer, therapy_session: TherapySession, recording: Recordi
     with incoming_file(writer.data_dir) as incoming:
         written = write_recording(recording, incoming.with_name(f"{incoming.stem}{Path(filename).suffix}"))
         written.rename(incoming)
-        with incoming.open("rb") as file:
-            sha256 = hashlib.file_digest(file, "sha256").hexdigest()
-        stored = StoredFile(sha256=sha256, size_bytes=incoming.stat().st_size, filename=filename)
+        stored = StoredFile(sha256=file_sha256(incoming), size_bytes=incoming.stat().st_size, filename=filename)
         clinic_sessions.attach_recording(
             session=writer.session,
             context=writer.therapist,
