@@ -9,9 +9,11 @@ of ``--connections`` keep-alive connections sends on a fixed schedule (together 
 second, evenly spread), and a request's latency runs from when it was due, not from when it could be sent.
 So a late response delays the connection's next request, and that delay counts in the next latency too.
 
-Prints one JSON object on stdout: the offered and achieved rate, latency percentiles, the count of non-2xx
-responses and of connection errors (a timeout, a refused or dropped connection), and this process's CPU share.
-Only requests due after ``--warmup`` seconds count.
+Prints one JSON object on stdout: the offered and achieved rate, latency percentiles (null without answers),
+the count of non-2xx responses, of connection errors (a timeout, a refused or dropped connection) and of
+requests still unsent ``--timeout`` seconds after the window (a server far behind), and this process's CPU
+share. Only requests due after ``--warmup`` seconds count. A connection the server closes (``Connection:
+close``, or its idle timeout) is opened again.
 
     python benchmarks/_open_loop.py --url http://127.0.0.1:8000/api/v1/organisations?limit=50 \\
         --header "Authorization: Bearer ..." --rate 300 --connections 50 --duration 20
@@ -34,17 +36,22 @@ PERCENTILES = (50.0, 90.0, 99.0, 99.9)
 
 @dataclass
 class Tally:
-    """What the connections report; ``latencies_s`` only of requests due inside the measured window."""
+    """What the connections report, for requests due inside the measured window ``[measure_from, end)``."""
 
     measure_from: float
+    end: float
     latencies_s: list[float] = field(default_factory=list)
     answered: int = 0  # every response, the warm-up's included (for the CPU cost per request)
+    answered_in_window: int = 0  # responses that arrived inside the window, whenever they were due
     non_2xx: int = 0
     errors: int = 0
+    unsent: int = 0  # due in the window but still unsent when the generator gave up waiting for the server
     first_error: str = ""
 
     def record(self, due: float, done: float, status: int) -> None:
         self.answered += 1
+        if self.measure_from <= done < self.end:
+            self.answered_in_window += 1
         if due < self.measure_from:
             return
         self.latencies_s.append(done - due)
@@ -67,22 +74,58 @@ def build_request(url: str, headers: list[str]) -> tuple[str, int, bytes]:
     return parts.hostname, parts.port or 80, "\r\n".join(lines).encode()
 
 
-async def read_response(reader: asyncio.StreamReader) -> int:
-    """Read one HTTP/1.1 response with a Content-Length body; return its status code."""
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """Read one HTTP/1.1 response with a Content-Length body; return its status and whether to keep the connection."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ", 2)[1])
+    status_line = lines[0].split(" ", 2)
+    if len(status_line) < 2 or not status_line[0].startswith("HTTP/1.") or not status_line[1].isdecimal():
+        raise ValueError(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
     length = None
+    keep_alive = True
     for line in lines[1:]:
         name, _, value = line.partition(":")
-        if name.strip().lower() == "content-length":
+        name = name.strip().lower()
+        if name == "content-length":
             length = int(value)
-        elif name.strip().lower() == "transfer-encoding":
+        elif name == "transfer-encoding":
             raise ValueError(f"the server sent a {value.strip()} body; only Content-Length bodies are read")
+        elif name == "connection" and value.strip().lower() == "close":
+            keep_alive = False
     if length is None:
         raise ValueError("the response has no Content-Length")
     await reader.readexactly(length)
-    return status
+    return int(status_line[1]), keep_alive
+
+
+Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+async def exchange(streams: Streams | None, host: str, port: int, request: bytes) -> tuple[int, Streams | None]:
+    """Send ``request`` and read the answer, on ``streams`` or a new connection; return the status and the
+    connection to reuse (None if the server closes it).
+
+    A kept-alive connection that the server closed meanwhile (its idle timeout) ends before the first byte of
+    the answer; the request is then sent once more on a new connection.
+    """
+    reused = streams is not None
+    if streams is None:
+        streams = await asyncio.open_connection(host, port)
+    try:
+        streams[1].write(request)
+        status, keep_alive = await read_response(streams[0])
+    except (asyncio.IncompleteReadError, ConnectionError) as err:
+        streams[1].close()
+        if not reused or (isinstance(err, asyncio.IncompleteReadError) and err.partial):
+            raise
+        return await exchange(None, host, port, request)
+    except BaseException:
+        streams[1].close()
+        raise
+    if not keep_alive:
+        streams[1].close()
+        return status, None
+    return status, streams
 
 
 async def connection(
@@ -93,23 +136,28 @@ async def connection(
     first_due: float,
     interval_s: float,
     end: float,
+    give_up_at: float,
     timeout_s: float,
     tally: Tally,
 ) -> None:
-    """Send ``request`` at ``first_due + k * interval_s`` until ``end``, reconnecting after an error."""
+    """Send ``request`` at ``first_due + k * interval_s`` until ``end``, reconnecting after an error.
+
+    A connection that falls behind sends its late requests as soon as it can; those still unsent at
+    ``give_up_at`` are counted as unsent.
+    """
     loop = asyncio.get_running_loop()
-    streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+    streams: Streams | None = None
     due = first_due
     while due < end:
-        delay = due - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        now = loop.time()
+        if now >= give_up_at:
+            tally.unsent += due >= tally.measure_from
+            due += interval_s
+            continue
+        if due > now:
+            await asyncio.sleep(due - now)
         try:
-            if streams is None:
-                streams = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
-            reader, writer = streams
-            writer.write(request)
-            status = await asyncio.wait_for(read_response(reader), timeout_s)
+            status, streams = await asyncio.wait_for(exchange(streams, host, port, request), timeout_s)
             tally.record(due, loop.time(), status)
         except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as err:
             tally.error(due, err)
@@ -121,11 +169,11 @@ async def connection(
         streams[1].close()
 
 
-def percentile_ms(sorted_s: list[float], pct: float) -> float:
-    """Nearest-rank percentile, in milliseconds."""
+def percentile_ms(sorted_s: list[float], pct: float) -> float | None:
+    """Nearest-rank percentile, in milliseconds; None without latencies."""
     if not sorted_s:
-        return math.nan
-    rank = max(1, math.ceil(pct / 100 * len(sorted_s)))
+        return None
+    rank = max(1, math.ceil(pct * len(sorted_s) / 100 - 1e-9))  # 99.9 % of 6000 is rank 5994, not 5995
     return round(1000 * sorted_s[rank - 1], 2)
 
 
@@ -135,7 +183,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     start = loop.time() + 0.2  # time to open the connections' tasks
     measure_from = start + args.warmup
     end = measure_from + args.duration
-    tally = Tally(measure_from=measure_from)
+    tally = Tally(measure_from=measure_from, end=end)
     interval_s = args.connections / args.rate  # each connection's period; connection i starts i / rate later
     tasks = [
         connection(
@@ -145,6 +193,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             first_due=start + i / args.rate,
             interval_s=interval_s,
             end=end,
+            give_up_at=end + args.timeout,
             timeout_s=args.timeout,
             tally=tally,
         )
@@ -153,7 +202,6 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     wall_before = time.monotonic()
     await asyncio.gather(*tasks)
-    finished = loop.time()
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     cpu_s = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     latencies = sorted(tally.latencies_s)
@@ -163,12 +211,12 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "duration_s": args.duration,
         "requests": len(latencies),
         "requests_with_warmup": tally.answered,
-        # responses to requests due in the window, over the time from the window's start to the last response
-        "achieved_per_s": round(len(latencies) / max(finished - measure_from, 1e-9), 1),
+        "achieved_per_s": round(tally.answered_in_window / args.duration, 1),  # responses that came in the window
         **{f"p{pct:g}_ms".replace(".", "_"): percentile_ms(latencies, pct) for pct in PERCENTILES},
-        "max_ms": round(1000 * latencies[-1], 2) if latencies else math.nan,
+        "max_ms": percentile_ms(latencies, 100.0),
         "non_2xx": tally.non_2xx,
         "errors": tally.errors,
+        "unsent": tally.unsent,
         "first_error": tally.first_error,
         "cpu_pct": round(100 * cpu_s / max(time.monotonic() - wall_before, 1e-9), 1),
     }
