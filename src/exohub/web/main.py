@@ -22,6 +22,7 @@ from exohub.web.clinic import session_pages as clinic_session_pages
 from exohub.web.config import Settings, get_settings
 from exohub.web.consortium import pages as consortium_pages
 from exohub.web.consortium import router as consortium_router
+from exohub.web.cpu_affinity import pin_worker
 from exohub.web.dashboard import pages as dashboard_pages
 from exohub.web.database import make_engine, make_sessionmaker
 from exohub.web.deps import SessionSlots
@@ -98,9 +99,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 
 def create_served_app() -> FastAPI:
-    """The service as each ``exohub serve`` worker runs it: :func:`create_app`, then the start-up heap frozen."""
+    """The service as each ``exohub serve`` worker runs it.
+
+    :func:`create_app`, then the start-up heap frozen and the worker pinned to a CPU of its own (unless
+    ``EXOHUB_WORKER_CPU_AFFINITY`` is off).
+    """
     app = create_app()
     freeze_startup_heap()
+    settings: Settings = app.state.settings
+    if settings.WORKER_CPU_AFFINITY:
+        pin_worker(settings.DATA_DIR)
     return app
 
 
