@@ -581,9 +581,9 @@ def run_open_loop(
         f"--connections={connections}",
         f"--duration={duration_s:g}",
         f"--warmup={warmup_s:g}",
+        f"--timeout={OPEN_LOOP_TIMEOUT_S:g}",  # per response, and how long after the window it waits for a backlog
     ]
     try:
-        # the generator gives up OPEN_LOOP_TIMEOUT_S after the window (its default --timeout)
         completed = subprocess.run(
             command, capture_output=True, text=True, timeout=warmup_s + duration_s + OPEN_LOOP_TIMEOUT_S + 60
         )
@@ -657,7 +657,7 @@ def _verdict(result: WrkResult | RateResult) -> str:
     return "PASS" if result.goal_met else "MISS"
 
 
-def _ms_cell(value: float | None) -> str:
+def _ms_cell(value: float | None) -> str:  # a figure to two decimals, or "-" where there is none
     return "-" if value is None else f"{value:.2f}"
 
 
@@ -674,7 +674,7 @@ def goal_by_endpoint(results: Results) -> dict[str, bool]:
 
 def _cpu_columns(result: WrkResult | RateResult) -> str:
     server_cpu, db_cpu, other = (
-        "-" if v is None else f"{v:.2f}"
+        _ms_cell(v)
         for v in (result.server_cpu_ms_per_request, result.postgres_cpu_ms_per_request, result.other_cpu_pct)
     )
     calibration = "/".join(f"{ms:.0f}" for ms in result.calibration_ms) or "-"
