@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     # for up to DATABASE_SESSION_WAIT_S (then 503). Why few, with the measurements: deps.SessionSlots.
     DATABASE_MAX_SESSIONS: int = Field(default=4, ge=1)
     DATABASE_SESSION_WAIT_S: float = Field(default=30.0, gt=0)
-    # Each `exohub serve` worker on one CPU of its own, round robin (exohub.web.cpu_affinity, with the
-    # measurements); turn it off where something else places the processes (a CPU manager, cgroup quotas).
+    # With several `exohub serve` workers, each on one CPU of its own, round robin (exohub.web.cpu_affinity: the
+    # measurements, and when it pins nothing); turn it off where something else places the processes.
     WORKER_CPU_AFFINITY: bool = True
 
     @model_validator(mode="after")

@@ -101,14 +101,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 def create_served_app() -> FastAPI:
     """The service as each ``exohub serve`` worker runs it.
 
-    :func:`create_app`, then the start-up heap frozen and the worker pinned to a CPU of its own (unless
-    ``EXOHUB_WORKER_CPU_AFFINITY`` is off).
+    :func:`create_app`, then the start-up heap frozen and, with several workers, each pinned to a CPU of its
+    own (unless ``EXOHUB_WORKER_CPU_AFFINITY`` is off; :mod:`exohub.web.cpu_affinity` says when it is not).
     """
     app = create_app()
     freeze_startup_heap()
     settings: Settings = app.state.settings
     if settings.WORKER_CPU_AFFINITY:
-        pin_worker(settings.DATA_DIR)
+        pin_worker()
     return app
 
 
