@@ -161,9 +161,7 @@ async def connection(
             tally.record(due, loop.time(), status)
         except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as err:
             tally.error(due, err)
-            if streams is not None:
-                streams[1].close()
-            streams = None
+            streams = None  # exchange closed it
         due += interval_s
     if streams is not None:
         streams[1].close()

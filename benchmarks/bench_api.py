@@ -523,12 +523,17 @@ def run_wrk(url: str, token: str, *, threads: int, connections: int, duration_s:
         f"Authorization: Bearer {token}",
         url,
     ]
+    return run_load_generator("wrk", command, timeout_s=duration_s + 60)
+
+
+def run_load_generator(name: str, command: list[str], *, timeout_s: float) -> str:
+    """Run a load generator to the end and return its standard output; failing or overrunning is a BenchError."""
     try:
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=duration_s + 60, check=False)
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired as err:
-        raise BenchError(f"wrk did not finish within {err.timeout:.0f} s") from err
+        raise BenchError(f"{name} did not finish within {err.timeout:.0f} s") from err
     if completed.returncode != 0:
-        raise BenchError(f"wrk failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
+        raise BenchError(f"{name} failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
     return completed.stdout
 
 
@@ -583,15 +588,8 @@ def run_open_loop(
         f"--warmup={warmup_s:g}",
         f"--timeout={OPEN_LOOP_TIMEOUT_S:g}",  # per response, and how long after the window it waits for a backlog
     ]
-    try:
-        completed = subprocess.run(
-            command, capture_output=True, text=True, timeout=warmup_s + duration_s + OPEN_LOOP_TIMEOUT_S + 60
-        )
-    except subprocess.TimeoutExpired as err:
-        raise BenchError(f"_open_loop.py did not finish within {err.timeout:.0f} s") from err
-    if completed.returncode != 0:
-        raise BenchError(f"_open_loop.py failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}")
-    report: dict[str, Any] = json.loads(completed.stdout)
+    output = run_load_generator("_open_loop.py", command, timeout_s=warmup_s + duration_s + OPEN_LOOP_TIMEOUT_S + 60)
+    report: dict[str, Any] = json.loads(output)
     return report
 
 
