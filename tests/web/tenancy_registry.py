@@ -5,6 +5,10 @@ Each later domain adds to it, in its own section:
 - ``TENANT_ENDPOINTS``: endpoints whose path names an organisation-owned object, or whose body names the
   organisation a new object goes to (``"{organisation_id}"`` as a body value is filled in like a path
   parameter). The cross-tenant test calls each one as every role of clinic A on clinic B and requires 404.
+- ``TENANT_REFERENCES``: writes on an organisation's own object whose body names another object by id
+  (``"{device_id}"``). The test fills the path with clinic A's ids and the body with clinic B's, and
+  requires 404 (403 where the role may not make the write at all); its probe, as a therapist with clinic A's
+  own ids, must succeed.
 - ``TENANT_LISTS``: list endpoints; the test requires that none of clinic B's private markers
   (member emails, audit details...) appear in what clinic A's roles receive.
 - ``CONSORTIUM_WIDE``: endpoints with a path parameter that are shared by the whole consortium on
@@ -53,6 +57,7 @@ class TenantEndpoint:
 WorldBuilder = Callable[[Session, Clinic], None]
 
 TENANT_ENDPOINTS: list[TenantEndpoint] = []
+TENANT_REFERENCES: list[TenantEndpoint] = []
 TENANT_LISTS: list[TenantEndpoint] = []
 CONSORTIUM_WIDE: dict[str, str] = {}
 WORLD_BUILDERS: list[WorldBuilder] = []
@@ -257,6 +262,14 @@ TENANT_ENDPOINTS += [
     TenantEndpoint("POST", "/clinic/patients/{patient_id}/sessions", _SESSION, kind="page"),
     TenantEndpoint("GET", "/clinic/sessions/{session_id}", kind="page"),
     TenantEndpoint("GET", "/clinic/sessions/{session_id}/recording", kind="page"),
+]
+_SESSION_ON_UNIT = {**_SESSION, "device_unit_id": "{device_id}"}
+_OUTCOME_OF_SESSION = {**_OUTCOME, "measured_on": "2026-10-01", "therapy_session_id": "{session_id}"}
+TENANT_REFERENCES += [
+    TenantEndpoint("POST", "/api/v1/clinic/patients/{patient_id}/sessions", _SESSION_ON_UNIT),
+    TenantEndpoint("POST", "/api/v1/clinic/patients/{patient_id}/outcomes", _OUTCOME_OF_SESSION),
+    TenantEndpoint("POST", "/clinic/patients/{patient_id}/sessions", _SESSION_ON_UNIT, kind="page"),
+    TenantEndpoint("POST", "/clinic/patients/{patient_id}/outcomes", _OUTCOME_OF_SESSION, kind="page"),
 ]
 TENANT_LISTS += [
     TenantEndpoint("GET", "/api/v1/clinic/patients"),

@@ -22,6 +22,7 @@ from tests.web.tenancy_registry import (
     CONSORTIUM_WIDE,
     TENANT_ENDPOINTS,
     TENANT_LISTS,
+    TENANT_REFERENCES,
     WORLD_BUILDERS,
     Clinic,
     TenantEndpoint,
@@ -60,9 +61,12 @@ class Caller:
         assert response.status_code == 303, response.text
         self.csrf = factories.csrf_of(client.get("/dashboard").text)
 
-    def call(self, endpoint: TenantEndpoint, ids: dict[str, int]) -> tuple[int, str]:
+    def call(
+        self, endpoint: TenantEndpoint, ids: dict[str, int], *, body_ids: dict[str, int] | None = None
+    ) -> tuple[int, str]:
+        """Call ``endpoint`` with ``ids`` in its path and, unless ``body_ids`` is given, in its body too."""
         path = endpoint.path.format(**ids)
-        body = _fill(endpoint.body, ids)
+        body = _fill(endpoint.body, ids if body_ids is None else body_ids)
         if endpoint.kind == "api":
             response = self.client.request(endpoint.method, path, headers=self.headers, json=body)
         elif endpoint.method == "GET":
@@ -103,6 +107,37 @@ def test_other_clinic_objects_answer_404(
         leaked = [marker for marker in clinic_b.markers if marker in body]
         if status != 404 or leaked:
             wrong.append(f"{endpoint.key} as {role.value} of clinic A on clinic B: {status}, leaked {leaked}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_other_clinic_objects_named_in_a_body_answer_404(
+    world: tuple[Clinic, Clinic], caller_for: Callable[[Clinic, Role], Caller], role: Role
+) -> None:
+    clinic_a, clinic_b = world
+    caller = caller_for(clinic_a, role)
+    wrong = []
+    for endpoint in TENANT_REFERENCES:
+        status, body = caller.call(endpoint, clinic_a.ids, body_ids=clinic_b.ids)
+        leaked = [marker for marker in clinic_b.markers if marker in body]
+        if status not in (403, 404) or leaked:
+            wrong.append(f"{endpoint.key} as {role.value} of clinic A naming clinic B's object: {status}, {leaked}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_reference_probes_reach_own_clinic_objects(
+    world: tuple[Clinic, Clinic], caller_for: Callable[[Clinic, Role], Caller], connection: Connection
+) -> None:
+    """The same writes naming clinic A's own objects succeed for its therapist: the probes name real objects."""
+    clinic_a, _ = world
+    caller = caller_for(clinic_a, Role.THERAPIST)
+    wrong = []
+    for endpoint in TENANT_REFERENCES:
+        probe = connection.begin_nested()
+        status, body = caller.call(endpoint, clinic_a.ids)
+        probe.rollback()
+        if status not in (201, 303):
+            wrong.append(f"{endpoint.key} as therapist of clinic A naming its own objects: {status} {body[:200]}")
     assert not wrong, "\n".join(wrong)
 
 

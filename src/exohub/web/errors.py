@@ -24,14 +24,15 @@ PROBLEM_JSON = "application/problem+json"
 
 
 class DomainError(ExohubError):
-    """An error a service raises for the caller; ``status`` is its HTTP meaning."""
+    """An error a service raises for the caller; ``status`` is its HTTP meaning, ``field`` the input it is about."""
 
     status: int = HTTPStatus.BAD_REQUEST
     headers: dict[str, str] | None = None
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.field = field
 
 
 class NotFoundError(DomainError):
@@ -52,10 +53,6 @@ class InvalidStateError(DomainError):
 
 class InvalidInputError(DomainError):
     status = HTTPStatus.UNPROCESSABLE_ENTITY
-
-    def __init__(self, detail: str, *, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.field = field
 
 
 class AuthenticationError(DomainError):
@@ -128,7 +125,7 @@ def _field_name(location: tuple[Any, ...]) -> str:
 async def _domain_error(request: Request, error: Exception) -> Response:
     exc = cast(DomainError, error)
     extra: dict[str, Any] = {"headers": exc.headers}
-    if isinstance(exc, InvalidInputError) and exc.field:
+    if exc.field:
         extra["errors"] = [FieldProblem(field=exc.field, message=exc.detail)]
     return problem_response(request, exc.status, exc.detail, **extra)
 

@@ -35,5 +35,4 @@ def form_error(err: DomainError, *, field: str) -> dict[str, str]:
     """A conflict or an invalid value becomes a message beside the form; anything else (404, 403) propagates."""
     if err.status not in (HTTPStatus.CONFLICT, HTTPStatus.UNPROCESSABLE_ENTITY):
         raise err
-    named = getattr(err, "field", None)
-    return {(named.removeprefix("body.") if named else field): err.detail}
+    return {(err.field.removeprefix("body.") if err.field else field): err.detail}

@@ -9,13 +9,23 @@ existence never leaks.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
 
 from exohub.web.errors import NotFoundError, PermissionDeniedError
 from exohub.web.roles import OrganisationKind, Permission, Role
+
+
+class Owned(Protocol):
+    """An object that one organisation owns (a patient, a device unit, a therapy session...)."""
+
+    @property
+    def organisation_id(self) -> int: ...
+
+
+OwnedT = TypeVar("OwnedT", bound=Owned)
 
 __all__ = [
     "ROLE_PERMISSIONS",
@@ -135,6 +145,16 @@ class TenantScope:
                 f"Your role in this organisation does not allow {self.permission.value!r} on {what}."
             )
         raise NotFoundError(f"{what} not found.")
+
+    def referenced(self, obj: OwnedT | None, *, what: str, field: str) -> OwnedT:
+        """Return ``obj``, an object a request's body refers to by id, or raise NotFoundError naming ``field``.
+
+        An id of another organisation's object, or of none, answers 404 as it would in a path, with the same
+        message either way: the caller learns nothing of what other clinics hold.
+        """
+        if obj is None or not self.allows(obj.organisation_id):
+            raise NotFoundError(f"{what} not found.", field=field)
+        return obj
 
 
 SYSTEM = Principal(user_id=0, email="system", full_name="exohub command line", is_superuser=True, roles=frozenset())

@@ -14,9 +14,12 @@ from exohub.web.clinic.analysis import analyse_session_recording, headline
 from exohub.web.clinic.demo import PATIENTS, Incident, session_recording
 from exohub.web.clinic.models import TherapySession
 from exohub.web.config import Settings
+from exohub.web.tenancy import Role
+from tests.web import factories
 from tests.web.clinic.conftest import ClinicWorld
 
 API = "/api/v1/clinic"
+MISSING_ID = 2_000_000_000
 
 
 def _new_session(client: TestClient, world: ClinicWorld, **fields: object) -> dict[str, object]:
@@ -166,11 +169,6 @@ def test_bad_session_input_names_the_field(client: TestClient, clinic_world: Cli
     cases = [
         ({"session_date": future}, "session_date", "future"),
         ({"session_date": "1900-01-01"}, "session_date", "before the patient's date of birth"),
-        (
-            {"session_date": "2026-10-01", "device_unit_id": clinic_world.other_device_id},
-            "device_unit_id",
-            "not a unit",
-        ),
         ({"session_date": "2026-10-01", "assistance_level_pct": 140}, "body.assistance_level_pct", "100"),
         (
             {"session_date": "2026-10-01", "joint_limits_deg": {"left_hip": {"min_deg": 30, "max_deg": 10}}},
@@ -288,16 +286,52 @@ def test_a_deleted_sessions_id_is_never_reused(client: TestClient, clinic_world:
     assert second["id"] > first["id"]  # the audit log's "therapy_session N" always means one session
 
 
-def test_another_clinics_unit_is_refused_without_naming_the_patient(
-    client: TestClient, clinic_world: ClinicWorld
+def test_another_clinics_unit_is_not_found_like_a_missing_one(client: TestClient, clinic_world: ClinicWorld) -> None:
+    """An id of another clinic's object in a body answers 404, as in a path, word for word as a missing id."""
+    url = f"{API}/patients/{clinic_world.patient_id}/sessions"
+    answers = []
+    for device_id in (clinic_world.other_device_id, MISSING_ID):
+        response = client.post(
+            url, json={"session_date": "2026-10-01", "device_unit_id": device_id}, headers=clinic_world.therapist
+        )
+        assert response.status_code == 404, response.text
+        problem = response.json()
+        assert problem["errors"][0]["field"] == "device_unit_id"
+        assert "Patient " not in problem["detail"]  # factories name patients "Patient N"
+        answers.append(problem["detail"].replace(str(device_id), "N"))
+    assert answers[0] == answers[1]
+
+
+def test_a_unit_of_another_of_the_callers_clinics_is_invalid(
+    client: TestClient, session: Session, settings: Settings, clinic_world: ClinicWorld
 ) -> None:
+    """A unit the caller may see, but of another clinic than the patient's, is a wrong choice (422), not hidden."""
+    both = factories.make_user(
+        session, roles=[(clinic_world.clinic, Role.THERAPIST), (clinic_world.other_clinic, Role.THERAPIST)]
+    )
+    headers = factories.bearer(session, settings, both)
+    session.commit()
     response = client.post(
         f"{API}/patients/{clinic_world.patient_id}/sessions",
         json={"session_date": "2026-10-01", "device_unit_id": clinic_world.other_device_id},
-        headers=clinic_world.therapist,
+        headers=headers,
     )
-    assert response.status_code == 422
-    assert "Patient " not in response.json()["detail"]  # factories name patients "Patient N"
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "device_unit_id"
+
+
+def test_an_outcome_cannot_link_another_clinics_session(
+    client: TestClient, session: Session, clinic_world: ClinicWorld
+) -> None:
+    other_patient = factories.make_patient(session, clinic_world.other_clinic)
+    other_session = factories.make_therapy_session(session, other_patient, on=date(2026, 10, 1))
+    session.commit()
+    url = f"{API}/patients/{clinic_world.patient_id}/outcomes"
+    for session_id in (other_session.id, MISSING_ID):
+        body = {"measure": "tug", "value": 14.2, "measured_on": "2026-10-01", "therapy_session_id": session_id}
+        response = client.post(url, json=body, headers=clinic_world.therapist)
+        assert response.status_code == 404, response.text
+        assert response.json()["errors"][0]["field"] == "therapy_session_id"
 
 
 def test_implausible_values_are_called_out() -> None:

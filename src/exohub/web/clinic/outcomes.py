@@ -52,8 +52,11 @@ def create_outcome(
     value, items = check_value(data.measure, data.value, data.item_scores)
     service.check_patient_date(patient, data.measured_on, field="measured_on", what="Measurement date")
     if data.therapy_session_id is not None:
-        linked = session.get(TherapySession, data.therapy_session_id)
-        if linked is None or linked.patient_id != patient.id:
+        what = f"Therapy session {data.therapy_session_id}"
+        linked = scope.referenced(
+            session.get(TherapySession, data.therapy_session_id), what=what, field="therapy_session_id"
+        )
+        if linked.patient_id != patient.id:
             raise InvalidInputError(
                 f"Therapy session {data.therapy_session_id} is not a session of this patient.",
                 field="therapy_session_id",

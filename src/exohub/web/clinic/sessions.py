@@ -64,8 +64,9 @@ def create_session(
     patient = service.get(session=session, scope=scope, context=context, patient_id=patient_id, view="new session")
     service.check_patient_date(patient, data.session_date, field="session_date", what="Session date")
     if data.device_unit_id is not None:
-        device = session.get(DeviceUnit, data.device_unit_id)
-        if device is None or device.organisation_id != patient.organisation_id:
+        what = f"Device unit {data.device_unit_id}"
+        device = scope.referenced(session.get(DeviceUnit, data.device_unit_id), what=what, field="device_unit_id")
+        if device.organisation_id != patient.organisation_id:  # a unit of another clinic the caller works in
             raise InvalidInputError(
                 f"Device unit {data.device_unit_id} is not a unit of the patient's clinic; choose one of the clinic's "
                 "units.",
