@@ -24,10 +24,10 @@ def _printable(value: str) -> str:
     return value
 
 
-def _single_line(value: str) -> str:
+def _printable_line(value: str) -> str:
     if "\n" in value or "\r" in value or "\t" in value:
         raise ValueError("must be a single line")
-    return value
+    return _printable(value)
 
 
 def _country(value: str) -> str:
@@ -44,30 +44,11 @@ def country_name(code: str) -> str:
 
 
 # One printable line each (no control characters: PostgreSQL refuses NUL), stripped, within the lengths.
-Name = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_printable),
-    AfterValidator(_single_line),
-]
-ShortName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
-    AfterValidator(_printable),
-    AfterValidator(_single_line),
-]
-OptionalShortText = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=120),
-    AfterValidator(_printable),
-    AfterValidator(_single_line),
-]
-SerialNumber = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
-    AfterValidator(_printable),
-    AfterValidator(_single_line),
-]
+_LINE = AfterValidator(_printable_line)
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), _LINE]
+ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), _LINE]
+OptionalShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120), _LINE]
+SerialNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), _LINE]
 LongText = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_printable)]
 CountryCode = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country)]
 Email = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(lambda v: v.lower())]
