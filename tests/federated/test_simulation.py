@@ -69,6 +69,8 @@ def test_server_optimiser_run_reports_its_settings(tiny_hipexo: Path, tiny_confi
     assert result.config["strategy"] == "fedavgm"
     assert (result.config["server_learning_rate"], result.config["server_momentum"]) == (0.7, 0.3)
     assert result.federation["strategy"] == "fedavgm" and set(result.federation["rounds"]) == {"1", "2"}
+    ends = [result.federation["rounds"][n]["train"]["last_learning_rate"] for n in ("1", "2")]  # type: ignore[index]
+    assert ends[0] > 10 * ends[1] and ends[1] < tiny_config.learning_rate / 25  # one schedule over the rounds
     for methods in result.sites.values():
         assert 0.0 <= methods["federated"]["phase_rmse_pct"] <= 50.0
 
@@ -136,7 +138,7 @@ def test_round_config_round_trips_and_offsets_seed(tiny_config) -> None:
     record = task.config_to_record(tiny_config)
     record["proximal-mu"] = 0.5
     config = task.config_from_record(ConfigRecord(dict(record)), server_round=2)
-    assert config.proximal_mu == 0.5 and config.seed == tiny_config.seed + 2000
+    assert config.proximal_mu == 0.5 and config.seed == tiny_config.seed + 2000 and config.cycle_round == 2
     assert config.window == tiny_config.window and config.channels == tiny_config.channels
     del record["window"]
     with pytest.raises(ValidationError, match="lacks window"):

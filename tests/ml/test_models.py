@@ -1,5 +1,6 @@
 """The network, its training (with FedProx's proximal term) and the evaluation's known answers."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +122,38 @@ def test_training_lowers_the_loss(tiny_windows: tuple) -> None:
     assert result["n_windows"] == len(x) and result["phase_loss"] < 0.5
     assert result["loss"] == pytest.approx(result["phase_loss"] + TINY.mode_weight * result["mode_loss"], rel=1e-6)
     assert np.isfinite(before.item())
+
+
+def test_a_cycle_in_parts_follows_one_schedule(tiny_windows: tuple) -> None:
+    """Part k of a cycle over n calls ends at the rate one cycle over n epochs has after k epochs."""
+    x, y, m = tiny_windows
+    steps = -(-len(x) // TINY.batch_size)
+    optimiser = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=TINY.learning_rate)
+    reference = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=TINY.learning_rate, total_steps=3 * steps, pct_start=0.15
+    )
+    expected = []
+    for _ in range(3):
+        for _ in range(steps):
+            optimiser.step()
+            rate = optimiser.param_groups[0]["lr"]
+            reference.step()
+        expected.append(rate)
+    ends = [
+        train(make_model(TINY), x, y, m, replace(TINY, cycle_rounds=3, cycle_round=k))["last_learning_rate"]
+        for k in (1, 2, 3)
+    ]
+    assert ends == pytest.approx(expected, rel=1e-9)
+    assert ends[0] > ends[1] > ends[2]  # past the warm-up, the rate only falls: no restart in a later part
+    whole = train(make_model(TINY), x, y, m, TINY)["last_learning_rate"]
+    assert whole == pytest.approx(ends[2], rel=1e-9)  # a one-part cycle (the default) ends annealed too
+
+
+def test_train_rejects_a_part_outside_the_cycle(tiny_windows: tuple) -> None:
+    x, y, m = tiny_windows
+    for cycle_round in (0, 4):
+        with pytest.raises(ValidationError, match="cycle_round"):
+            train(make_model(TINY), x, y, m, replace(TINY, cycle_rounds=3, cycle_round=cycle_round))
 
 
 def test_weights_round_trip() -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -124,7 +124,8 @@ def run_federation(grid: Grid, settings: FederationSettings) -> tuple[list[np.nd
         server_momentum=settings.server_momentum,
         dp=settings.dp,
     )
-    record = task.config_to_record(settings.train)
+    train = replace(settings.train, cycle_rounds=settings.num_rounds)  # one learning-rate cycle over the rounds
+    record = task.config_to_record(train)
     result = strategy.start(
         grid,
         ArrayRecord(initial),
@@ -147,7 +148,7 @@ def run_federation(grid: Grid, settings: FederationSettings) -> tuple[list[np.nd
         "strategy": settings.strategy,
         "num_sites": settings.num_sites,
         "num_rounds": settings.num_rounds,
-        "train_config": settings.train.to_dict(),
+        "train_config": train.to_dict(),
         "rounds": rounds,
         "privacy": None
         if spent is None

@@ -142,6 +142,8 @@ def config_from_record(record: ConfigRecord, *, server_round: int = 0) -> TrainC
     values = {name: record[name.replace("_", "-")] for name in CONFIG_FIELDS}
     values["proximal_mu"] = float(record.get("proximal-mu", 0.0))  # type: ignore[arg-type]
     values["seed"] = int(values["seed"]) + 1000 * server_round  # type: ignore[call-overload]
+    if server_round:
+        values["cycle_round"] = server_round
     return TrainConfig(**values)  # type: ignore[arg-type]
 
 

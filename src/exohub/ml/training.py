@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -53,6 +54,11 @@ class TrainConfig:
         Per window, replay the inputs at a random cadence between ``1 - time_warp`` and ``1 + time_warp`` times the
         recorded one (linear interpolation anchored at the newest sample, rate channels scaled with the cadence;
         the phase at the newest sample is unchanged by a uniform change of time scale). 0 turns it off.
+    cycle_rounds, cycle_round
+        The one-cycle learning-rate schedule spans ``cycle_rounds`` calls of :func:`train` of ``epochs`` each, and
+        this call runs its ``cycle_round``-th part (1-based). 1 and 1: the whole cycle in one call. A federated
+        round is one part, so the sites follow one schedule over the whole federation, as the centralised model
+        does over its epochs, instead of warming up to the peak rate and annealing again in every round.
     """
 
     window: int = 256
@@ -70,6 +76,8 @@ class TrainConfig:
     augment: bool = True
     mirror: bool = True
     time_warp: float = 0.15
+    cycle_rounds: int = 1
+    cycle_round: int = 1
 
     def to_dict(self) -> dict[str, float | int]:
         """The configuration as plain values (stored in the ONNX file's metadata)."""
@@ -130,7 +138,8 @@ def train(
     Returns
     -------
     dict of str to float
-        ``loss``, ``phase_loss``, ``mode_loss`` (means over the last epoch), ``n_windows``, ``seconds``.
+        ``loss``, ``phase_loss``, ``mode_loss`` (means over the last epoch), ``n_windows``,
+        ``last_learning_rate`` (the rate of this call's last step) and ``seconds``.
     """
     _check_training_data(model, X, Y, M, config)
     if not model.normaliser.is_fitted:
@@ -138,10 +147,14 @@ def train(
     anchors = _proximal_anchors(model, global_weights) if config.proximal_mu > 0 and global_weights else []
     inputs, targets, modes = torch.from_numpy(X), torch.from_numpy(Y), torch.from_numpy(M)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    n_batches = -(-len(X) // config.batch_size)
+    steps = config.epochs * -(-len(X) // config.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=config.learning_rate, total_steps=config.epochs * n_batches, pct_start=0.15
+        optimiser, max_lr=config.learning_rate, total_steps=steps * config.cycle_rounds, pct_start=0.15
     )
+    with warnings.catch_warnings():  # stepping the schedule before the optimiser is the point here
+        warnings.simplefilter("ignore", UserWarning)
+        for _ in range(steps * (config.cycle_round - 1)):
+            schedule.step()
     generator = torch.Generator().manual_seed(config.seed)
     mirror = _mirror_map(model) if config.mirror else None
     rate_gain = _rate_channels(model) if config.time_warp > 0 else None
@@ -164,6 +177,7 @@ def train(
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
+            last_rate = optimiser.param_groups[0]["lr"]
             schedule.step()
             totals += len(batch) * np.array([loss.item(), phase_loss.item(), mode_loss.item()])
         if on_epoch is not None:
@@ -175,6 +189,7 @@ def train(
         "phase_loss": float(phase),
         "mode_loss": float(mode),
         "n_windows": float(len(X)),
+        "last_learning_rate": float(last_rate),
         "seconds": time.perf_counter() - start,
     }
 
@@ -264,6 +279,10 @@ def _check_training_data(
         raise ValidationError(f"M must be int64 of shape ({len(X)},), got {M.dtype} {M.shape}.")
     if len(X) == 0:
         raise ValidationError("no training windows.")
+    if not 1 <= config.cycle_round <= config.cycle_rounds:
+        raise ValidationError(
+            f"cycle_round must be in 1..cycle_rounds, got {config.cycle_round} of {config.cycle_rounds}."
+        )
     if config.epochs < 1 or config.batch_size < 1 or config.learning_rate <= 0 or config.proximal_mu < 0:
         raise ValidationError(
             "epochs and batch_size must be at least 1, learning_rate positive and proximal_mu >= 0; got "
