@@ -4,8 +4,8 @@ A caller is a :class:`Principal`: a user with roles in organisations. Each role 
 (:data:`ROLE_PERMISSIONS`, the single table to extend when a domain adds one). A route asks for a
 permission and receives a :class:`TenantScope`: the organisations in which the caller holds it. Every
 query for tenant-owned rows goes through :meth:`TenantScope.where`, and every single object through
-:meth:`TenantScope.check`, which answers *not found* for another organisation's object, so its
-existence never leaks.
+:meth:`TenantScope.check` (or :meth:`TenantScope.referenced`, for an id a request's body names), which
+answers *not found* for another organisation's object, so its existence never leaks.
 """
 
 from dataclasses import dataclass
@@ -17,16 +17,6 @@ from sqlalchemy.orm import InstrumentedAttribute
 from exohub.web.errors import NotFoundError, PermissionDeniedError
 from exohub.web.roles import OrganisationKind, Permission, Role
 
-
-class Owned(Protocol):
-    """An object that one organisation owns (a patient, a device unit, a therapy session...)."""
-
-    @property
-    def organisation_id(self) -> int: ...
-
-
-OwnedT = TypeVar("OwnedT", bound=Owned)
-
 __all__ = [
     "ROLE_PERMISSIONS",
     "SUPERUSER_PERMISSIONS",
@@ -37,6 +27,16 @@ __all__ = [
     "Role",
     "TenantScope",
 ]
+
+
+class Owned(Protocol):
+    """An object that one organisation owns (a patient, a device unit, a therapy session...)."""
+
+    @property
+    def organisation_id(self) -> int: ...
+
+
+OwnedT = TypeVar("OwnedT", bound=Owned)
 
 
 _EVERY_ROLE = frozenset({Permission.MEMBERS_READ})

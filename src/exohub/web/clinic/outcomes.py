@@ -58,7 +58,7 @@ def create_outcome(
         )
         if linked.patient_id != patient.id:
             raise InvalidInputError(
-                f"Therapy session {data.therapy_session_id} is not a session of this patient.",
+                f"{what} is not a session of this patient.",
                 field="therapy_session_id",
             )
         if linked.session_date != data.measured_on:

@@ -68,8 +68,7 @@ def create_session(
         device = scope.referenced(session.get(DeviceUnit, data.device_unit_id), what=what, field="device_unit_id")
         if device.organisation_id != patient.organisation_id:  # a unit of another clinic the caller works in
             raise InvalidInputError(
-                f"Device unit {data.device_unit_id} is not a unit of the patient's clinic; choose one of the clinic's "
-                "units.",
+                f"{what} is not a unit of the patient's clinic; choose one of the clinic's units.",
                 field="device_unit_id",
             )
     therapy_session = TherapySession(
